@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# offline-images.sh — build the offline stand-ins for every official image the lab uses, from Debian packages.
+#
+# Usage: scripts/offline-images.sh [--rebuild] [--no-wheels]
+#        eval "$(scripts/offline-images.sh)"      # build (or reuse), then export the image variables
+#
+# No registry is needed: a Debian base is made with debootstrap and `docker import`, and each stand-in is a
+# Dockerfile under offline/ FROM that base. Tags are our own (lab-offline/...), never an official name.
+# Python wheels for the app image are downloaded on the host into app_server/wheels/ (containers cannot
+# reach PyPI here). Progress goes to stderr; stdout carries only the `export` lines.
+#
+#   --rebuild    re-import the bases and rebuild every stand-in without the build cache
+#   --no-wheels  skip the wheelhouse (images only)
+#   -h, --help   show this help
+set -Eeuo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+OFFLINE=$ROOT/offline
+WHEELS=$ROOT/app_server/wheels
+SCRATCH=${OFFLINE_SCRATCH:-/var/tmp/lab-offline-rootfs}
+
+# variable  tag  base-suite  folder under offline/
+STANDINS=(
+  "PYTHON_IMAGE   lab-offline/python:3.13     trixie python"
+  "MYSQL_IMAGE    lab-offline/mysql:9.7       sid    mysql"
+  "POSTGRES_IMAGE lab-offline/postgres:17     trixie postgres"
+  "NGINX_IMAGE    lab-offline/nginx:1.26      trixie nginx"
+  "TOOLBOX_IMAGE  lab-offline/toolbox:trixie  trixie toolbox"
+)
+IMAGE_LABEL=io.docker-net-lab.offline=1
+
+log() { printf 'offline-images: %s\n' "$*" >&2; }
+die() { printf 'offline-images: error: %s\n' "$*" >&2; exit 1; }
+usage() { sed -n '2,/^set -E/{/^set -E/d;s/^# \{0,1\}//;p}' "$0"; }
+
+# The machine's own Debian mirror, from its apt sources (deb822 first, then one-line format).
+mirror() {
+  local uri
+  uri=$(awk '/^URIs:/ {print $2}' /etc/apt/sources.list.d/*.sources 2>/dev/null | grep -v security | head -n1 || true)
+  [[ -n $uri ]] || uri=$(awk '/^deb / {print $2}' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null \
+    | grep -v security | head -n1 || true)
+  [[ -n $uri ]] || die "no Debian mirror found in /etc/apt/sources.list*; add one, or set MIRROR=http://..."
+  printf '%s\n' "${MIRROR:-$uri}"
+}
+
+need_debootstrap() {
+  command -v debootstrap >/dev/null && return
+  log "installing debootstrap (apt-get)"
+  apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >&2 \
+    || die "could not install debootstrap; install it with your package manager and run again"
+}
+
+image_exists() { docker image inspect "$1" >/dev/null 2>&1; }
+
+# Trim a fresh rootfs to what an image should hold, and make it safe to build on.
+clean_rootfs() {
+  local dir=$1 suite=$2
+  rm -rf "$dir"/var/cache/apt/archives/*.deb "$dir"/var/lib/apt/lists/* "$dir"/tmp/* "$dir"/var/log/*.log
+  : >"$dir/etc/resolv.conf"    # the host's resolver; docker writes its own at run time
+  : >"$dir/etc/hostname"
+  printf '#!/bin/sh\n# no daemons start while an image builds\nexit 101\n' >"$dir/usr/sbin/policy-rc.d"
+  chmod 755 "$dir/usr/sbin/policy-rc.d"
+  printf 'APT::Install-Recommends "false";\nAPT::Install-Suggests "false";\n' >"$dir/etc/apt/apt.conf.d/90lab"
+  if [[ $suite == sid ]]; then  # the mirror's sid Release file can be past its Valid-Until date
+    printf 'Acquire::Check-Valid-Until "false";\n' >"$dir/etc/apt/apt.conf.d/91no-valid-until"
+  fi
+}
+
+# lab-offline/debian:SUITE from debootstrap + docker import (kept when it exists: a re-import would change
+# its ID and throw away every build cache downstream).
+build_base() {
+  local suite=$1 tag=lab-offline/debian:$1 dir
+  if image_exists "$tag" && [[ $REBUILD == 0 ]]; then log "base $tag exists, reusing"; return; fi
+  need_debootstrap
+  dir=$SCRATCH/$suite
+  rm -rf "$dir" && mkdir -p "$dir"
+  log "debootstrap --variant=minbase $suite $dir $(mirror)  (about half a minute)"
+  debootstrap --variant=minbase "$suite" "$dir" "$(mirror)" >"$SCRATCH/debootstrap-$suite.log" 2>&1 \
+    || { tail -n 20 "$SCRATCH/debootstrap-$suite.log" >&2; die "debootstrap $suite failed (log above)"; }
+  clean_rootfs "$dir" "$suite"
+  log "docker import -> $tag"
+  tar -C "$dir" -c . | docker import \
+    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    --change 'ENV LANG=C.UTF-8' \
+    --change "LABEL $IMAGE_LABEL" \
+    --change 'CMD ["bash"]' - "$tag" >/dev/null
+  rm -rf "$dir"
+}
+
+build_standin() {
+  local tag=$1 suite=$2 folder=$3 args=()
+  [[ $REBUILD == 1 ]] && args+=(--no-cache)
+  log "docker build -t $tag -f offline/$folder/Dockerfile offline/"
+  docker build -q "${args[@]}" --build-arg "BASE_IMAGE=lab-offline/debian:$suite" --label "$IMAGE_LABEL" \
+    -t "$tag" -f "$OFFLINE/$folder/Dockerfile" "$OFFLINE" >/dev/null \
+    || die "building $tag failed; run the docker build above by hand to see why"
+}
+
+# cp313 manylinux wheels for the app image, downloaded on the host (pip inside a container has no PyPI).
+build_wheelhouse() {
+  local req=$ROOT/app_server/requirements.txt stamp=$WHEELS/.requirements.sha256 sum
+  sum=$(sha256sum "$req" | cut -d' ' -f1)
+  if [[ -f $stamp && $(cat "$stamp") == "$sum" && $REBUILD == 0 ]]; then log "wheelhouse is current, reusing"; return; fi
+  log "pip download -> app_server/wheels/ (Python 3.13, manylinux x86_64)"
+  find "$WHEELS" -name '*.whl' -delete
+  python3 -m pip download -q --isolated --disable-pip-version-check --only-binary=:all: \
+    --python-version 3.13 --implementation cp --abi cp313 --abi abi3 --abi none \
+    --platform manylinux_2_34_x86_64 --platform manylinux_2_28_x86_64 --platform manylinux2014_x86_64 \
+    --platform any -d "$WHEELS" -r "$req" >&2 || die "pip download failed: is PyPI reachable from this host?"
+  printf '%s\n' "$sum" >"$stamp"
+}
+
+main() {
+  REBUILD=0
+  local wheels=1 entry var tag suite folder
+  while (($#)); do
+    case $1 in
+      --rebuild) REBUILD=1 ;;
+      --no-wheels) wheels=0 ;;
+      -h|--help) usage; exit 0 ;;
+      *) usage >&2; printf 'offline-images: unknown option: %s\n' "$1" >&2; exit 2 ;;
+    esac
+    shift
+  done
+  docker info >/dev/null 2>&1 || die "no Docker engine answers; start Docker first (our machines: ../shared/docker-engine/start.sh)"
+  mkdir -p "$SCRATCH"
+  build_base trixie
+  build_base sid
+  for entry in "${STANDINS[@]}"; do
+    read -r var tag suite folder <<<"$entry"
+    build_standin "$tag" "$suite" "$folder"
+  done
+  ((wheels)) && build_wheelhouse
+  for entry in "${STANDINS[@]}"; do
+    read -r var tag _ <<<"$entry"
+    printf 'export %s=%s\n' "$var" "$tag"
+  done
+  log "done: $(docker image ls --filter "label=$IMAGE_LABEL" --filter dangling=false --format '{{.Repository}}:{{.Tag}}' | sort | tr '\n' ' ')"
+}
+
+main "$@"

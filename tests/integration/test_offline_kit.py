@@ -1,0 +1,295 @@
+"""The offline kit: each stand-in honours the part of the official image's contract that the lab relies on.
+
+Run against whatever the image variables name: the stand-ins in CI (`eval "$(scripts/offline-images.sh)"`),
+the official images on a learner's online machine — the contract is the same, so the tests are too.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import docker
+import psycopg
+import pymysql
+import pytest
+import requests
+from docker.models.containers import Container
+from labenv import TEST_LABELS, image
+from testcontainers.community.mysql import MySqlContainer
+from testcontainers.community.postgres import PostgresContainer
+
+pytestmark = pytest.mark.integration
+
+WAIT_S = 90  # a cold MySQL init takes ~8 s here; the bound only stops a broken image from hanging the suite
+
+
+@pytest.fixture(scope="module")
+def client() -> docker.DockerClient:
+    return docker.from_env()
+
+
+class Runner:
+    """Starts labelled containers and volumes, and removes every one of them at the end of a test."""
+
+    def __init__(self, client: docker.DockerClient) -> None:
+        self.client = client
+        self.containers: list[Container] = []
+        self.volumes: list[str] = []
+
+    def volume(self) -> str:
+        name = f"lab-test-{uuid.uuid4().hex[:8]}"
+        self.client.volumes.create(name, labels=TEST_LABELS)
+        self.volumes.append(name)
+        return name
+
+    def run(self, image_name: str, port: int | None = None, **kwargs) -> Container:
+        ports = {f"{port}/tcp": ("127.0.0.1", None)} if port else None
+        container = self.client.containers.run(
+            image_name, detach=True, labels=TEST_LABELS, ports=ports, **kwargs
+        )
+        self.containers.append(container)
+        return container
+
+    def close(self) -> None:
+        for container in self.containers:
+            container.remove(force=True, v=True)
+        for name in self.volumes:
+            self.client.volumes.get(name).remove(force=True)
+
+
+@pytest.fixture
+def runner(client: docker.DockerClient) -> Iterator[Runner]:
+    r = Runner(client)
+    try:
+        yield r
+    finally:
+        r.close()
+
+
+def readable_by_all(folder: Path) -> str:
+    """The servers run as uid 999 (as in the official images): let them read a bind-mounted test folder."""
+    folder.chmod(0o755)
+    for f in folder.iterdir():
+        f.chmod(0o644)
+    return str(folder)
+
+
+def host_port(container: Container, port: int) -> int:
+    container.reload()
+    return int(container.attrs["NetworkSettings"]["Ports"][f"{port}/tcp"][0]["HostPort"])
+
+
+def wait_for(what: str, attempt: Callable[[], object], container: Container) -> object:
+    """Call attempt() until it stops raising connection errors; fail with the log if it never does."""
+    deadline = time.monotonic() + WAIT_S
+    while True:
+        try:
+            return attempt()
+        # the server is still initialising (refused, reset, or its temporary socket-only server is up)
+        except (pymysql.err.OperationalError, psycopg.OperationalError, requests.ConnectionError):
+            container.reload()
+            if container.status == "exited" or time.monotonic() > deadline:
+                log = container.logs(tail=30).decode(errors="replace")
+                pytest.fail(f"{what} never answered ({container.status}); last log lines:\n{log}")
+            time.sleep(1)
+
+
+def wait_exit(container: Container) -> tuple[int, str]:
+    result = container.wait(timeout=WAIT_S)
+    return result["StatusCode"], container.logs().decode(errors="replace")
+
+
+# --- MySQL -----------------------------------------------------------------------------------------------
+
+
+def mysql_query(port: int, user: str, password: str, sql: str, database: str = "myapp") -> tuple:
+    conn = pymysql.connect(
+        host="127.0.0.1", port=port, user=user, password=password, database=database, connect_timeout=3
+    )
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql)
+            return cur.fetchall()
+    finally:
+        conn.close()
+
+
+MYSQL_ENV = {"MYSQL_ROOT_PASSWORD": "rootpw", "MYSQL_DATABASE": "myapp", "MYSQL_USER": "appuser"}
+
+
+def test_mysql_creates_database_and_user_from_password_file(runner: Runner, tmp_path: Path) -> None:
+    secret = tmp_path / "db_password"
+    secret.write_text("from-a-file\n")
+    readable_by_all(tmp_path)
+    db = runner.run(
+        image("MYSQL_IMAGE"),
+        3306,
+        environment={**MYSQL_ENV, "MYSQL_PASSWORD_FILE": "/run/secrets/db_password"},
+        volumes={str(secret): {"bind": "/run/secrets/db_password", "mode": "ro"}},
+    )
+    port = host_port(db, 3306)
+    rows = wait_for(
+        "mysql", lambda: mysql_query(port, "appuser", "from-a-file", "SELECT DATABASE(), CURRENT_USER()"), db
+    )
+    assert rows == (("myapp", "appuser@%"),)
+    # root works from other hosts too (MYSQL_ROOT_HOST defaults to '%'), with the password given
+    assert mysql_query(port, "root", "rootpw", "SELECT 1") == ((1,),)
+
+
+def test_mysql_runs_initdb_scripts_once_per_volume(runner: Runner, tmp_path: Path) -> None:
+    (tmp_path / "01-runs.sql").write_text(
+        "CREATE TABLE runs (at TIMESTAMP DEFAULT CURRENT_TIMESTAMP);\nINSERT INTO runs VALUES ();\n"
+    )
+    (tmp_path / "02-note.sh").write_text('echo "initdb shell script ran"\n')
+    data = runner.volume()
+    mounts = {
+        data: {"bind": "/var/lib/mysql"},
+        readable_by_all(tmp_path): {"bind": "/docker-entrypoint-initdb.d"},
+    }
+    for start in (1, 2):
+        db = runner.run(
+            image("MYSQL_IMAGE"), 3306, environment={**MYSQL_ENV, "MYSQL_PASSWORD": "pw"}, volumes=mounts
+        )
+        port = host_port(db, 3306)
+        rows = wait_for(
+            "mysql", lambda port=port: mysql_query(port, "appuser", "pw", "SELECT COUNT(*) FROM runs"), db
+        )
+        assert rows == ((1,),), f"start {start}: the initdb script must have run exactly once"
+        log = db.logs().decode(errors="replace")
+        assert ("initdb shell script ran" in log) == (start == 1)
+        db.stop(timeout=20)
+
+
+def test_mysql_refuses_to_start_without_a_password_option(runner: Runner) -> None:
+    db = runner.run(image("MYSQL_IMAGE"), environment={"MYSQL_DATABASE": "myapp"})
+    code, log = wait_exit(db)
+    assert code != 0
+    assert "password option is not specified" in log
+    assert "MYSQL_ROOT_PASSWORD" in log
+
+
+def test_testcontainers_mysql_starts_from_the_image_and_answers() -> None:
+    with MySqlContainer(image("MYSQL_IMAGE")).with_kwargs(labels=TEST_LABELS) as db:
+        rows = mysql_query(
+            int(db.get_exposed_port(3306)), db.username, db.password, "SELECT 6 * 7", db.dbname
+        )
+        assert rows == ((42,),)
+
+
+# --- PostgreSQL ------------------------------------------------------------------------------------------
+
+
+def pg_query(port: int, user: str, password: str, sql: str, dbname: str = "myapp") -> list:
+    with psycopg.connect(
+        host="127.0.0.1", port=port, user=user, password=password, dbname=dbname, connect_timeout=3
+    ) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def test_postgres_creates_user_and_database_from_password_file(runner: Runner, tmp_path: Path) -> None:
+    secret = tmp_path / "db_password"
+    secret.write_text("from-a-file")
+    readable_by_all(tmp_path)
+    db = runner.run(
+        image("POSTGRES_IMAGE"),
+        5432,
+        environment={
+            "POSTGRES_USER": "labadmin",
+            "POSTGRES_DB": "myapp",
+            "POSTGRES_PASSWORD_FILE": "/run/secrets/db_password",
+        },
+        volumes={str(secret): {"bind": "/run/secrets/db_password", "mode": "ro"}},
+    )
+    port = host_port(db, 5432)
+    rows = wait_for(
+        "postgres",
+        lambda: pg_query(port, "labadmin", "from-a-file", "SELECT current_database(), current_user"),
+        db,
+    )
+    assert rows == [("myapp", "labadmin")]
+    # remote hosts must use the password: a wrong one is refused (scram-sha-256, not trust)
+    with pytest.raises(psycopg.OperationalError, match="password authentication failed"):
+        pg_query(port, "labadmin", "wrong", "SELECT 1")
+
+
+def test_postgres_runs_initdb_scripts_once_per_volume(runner: Runner, tmp_path: Path) -> None:
+    (tmp_path / "01-runs.sql").write_text(
+        "CREATE TABLE runs (at timestamptz DEFAULT now());\nINSERT INTO runs DEFAULT VALUES;\n"
+    )
+    (tmp_path / "02-note.sh").write_text('echo "initdb shell script ran"\n')
+    data = runner.volume()
+    mounts = {
+        data: {"bind": "/var/lib/postgresql/data"},
+        readable_by_all(tmp_path): {"bind": "/docker-entrypoint-initdb.d"},
+    }
+    env = {"POSTGRES_PASSWORD": "pw", "POSTGRES_DB": "myapp"}
+    for start in (1, 2):
+        db = runner.run(image("POSTGRES_IMAGE"), 5432, environment=env, volumes=mounts)
+        port = host_port(db, 5432)
+        rows = wait_for(
+            "postgres", lambda port=port: pg_query(port, "postgres", "pw", "SELECT count(*) FROM runs"), db
+        )
+        assert rows == [(1,)], f"start {start}: the initdb script must have run exactly once"
+        assert ("initdb shell script ran" in db.logs().decode(errors="replace")) == (start == 1)
+        db.stop(timeout=20)
+
+
+def test_postgres_refuses_to_start_without_a_password(runner: Runner) -> None:
+    db = runner.run(image("POSTGRES_IMAGE"))
+    code, log = wait_exit(db)
+    assert code != 0
+    assert "You must specify POSTGRES_PASSWORD" in log
+
+
+def test_testcontainers_postgres_starts_from_the_image_and_answers() -> None:
+    with PostgresContainer(image("POSTGRES_IMAGE"), driver=None).with_kwargs(labels=TEST_LABELS) as db:
+        rows = pg_query(int(db.get_exposed_port(5432)), db.username, db.password, "SELECT 6 * 7", db.dbname)
+        assert rows == [(42,)]
+
+
+# --- nginx, python, toolbox ------------------------------------------------------------------------------
+
+
+def test_nginx_renders_templates_from_the_environment(runner: Runner, tmp_path: Path) -> None:
+    (tmp_path / "default.conf.template").write_text(
+        "server {\n  listen 80;\n"
+        "  location / {\n    default_type text/plain;\n"
+        "    return 200 'greeting=${LAB_GREETING} uri=$request_uri';\n  }\n}\n"
+    )
+    web = runner.run(
+        image("NGINX_IMAGE"),
+        80,
+        environment={"LAB_GREETING": "annyeong"},
+        volumes={str(tmp_path): {"bind": "/etc/nginx/templates", "mode": "ro"}},
+    )
+    port = host_port(web, 80)
+    body = wait_for("nginx", lambda: requests.get(f"http://127.0.0.1:{port}/hello", timeout=3).text, web)
+    # our variable was substituted; nginx's own $request_uri survived (only defined variables are replaced)
+    assert body == "greeting=annyeong uri=/hello"
+    assert "GET /hello" in web.logs().decode(errors="replace"), "the access log goes to stdout"
+
+
+def test_python_image_has_python_and_a_system_wide_pip(client: docker.DockerClient) -> None:
+    out = client.containers.run(
+        image("PYTHON_IMAGE"),
+        [
+            "python",
+            "-c",
+            "import sys, sysconfig; print(sys.version_info[:2], sysconfig.get_paths()['purelib'])",
+        ],
+        remove=True,
+        labels=TEST_LABELS,
+    ).decode()
+    assert out.strip() == "(3, 13) /usr/local/lib/python3.13/site-packages"
+
+
+def test_toolbox_has_the_tutorials_debugging_tools(client: docker.DockerClient) -> None:
+    tools = ["ping", "nslookup", "nc", "ip", "ss"]
+    script = " && ".join(f"command -v {t}" for t in tools)
+    out = client.containers.run(
+        image("TOOLBOX_IMAGE"), ["sh", "-c", script], remove=True, labels=TEST_LABELS
+    ).decode()
+    assert len(out.split()) == len(tools)

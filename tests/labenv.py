@@ -1,0 +1,33 @@
+"""The lab's constants for tests: labels and image variables (one place; conftest and tests import it)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+# testcontainers' Ryuk reaper is an image from a registry we cannot reach; we clean up by label instead.
+os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
+# /.dockerenv exists on our machines, which makes testcontainers talk to the gateway IP; published
+# ports are on the host's loopback, so ask for ordinary docker-host mode.
+os.environ.setdefault("TESTCONTAINERS_CONNECTION_MODE", "docker_host")
+
+# The lab's label: every container, network and volume we create carries it (scripts/cleanup.sh).
+LAB_LABEL = "io.docker-net-lab"
+LAYOUT_LABEL = "io.docker-net-lab.layout"
+TEST_LABELS = {LAB_LABEL: "1", LAYOUT_LABEL: "test"}
+
+# Image variables, defaulting to the official images (see ../shared/DESIGN.md, "Configuration contract").
+IMAGE_DEFAULTS = {
+    "PYTHON_IMAGE": "python:3.13-slim",
+    "MYSQL_IMAGE": "mysql:8.4",
+    "POSTGRES_IMAGE": "postgres:17",
+    "NGINX_IMAGE": "nginx:1.27",
+    "TOOLBOX_IMAGE": "alpine:3.22",
+}
+
+
+def image(name: str) -> str:
+    """The image an image variable names (e.g. image("MYSQL_IMAGE")), or the official default."""
+    return os.environ.get(name) or IMAGE_DEFAULTS[name]
