@@ -1,0 +1,322 @@
+# shellcheck shell=bash
+# lib.sh — sourced by the lab's scripts: messages, the numbered `run`, idempotent ensure_* helpers,
+# bounded waits, the lab's labels and image variables, and the checks that verify a layout.
+#
+# Every network, container and volume created through these helpers carries LAB_LABEL (and the layout's
+# label), so scripts/cleanup.sh removes exactly those and never anything else.
+
+LAB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+LAB_LABEL=io.docker-net-lab
+LAYOUT_LABEL=io.docker-net-lab.layout
+CONFIG_LABEL=io.docker-net-lab.config   # hash of a container's run arguments: changed -> recreate
+
+# Image variables: the official images by default; `--offline` (or eval "$(scripts/offline-images.sh)")
+# points them at the local stand-ins.
+: "${PYTHON_IMAGE:=python:3.13-slim}" "${MYSQL_IMAGE:=mysql:8.4}" "${POSTGRES_IMAGE:=postgres:17}"
+: "${NGINX_IMAGE:=nginx:1.27}" "${TOOLBOX_IMAGE:=alpine:3.22}"
+export PYTHON_IMAGE MYSQL_IMAGE POSTGRES_IMAGE NGINX_IMAGE TOOLBOX_IMAGE
+
+SECRETS_DIR=$LAB_ROOT/db/secrets
+CMD_NO=0          # numbers every docker command printed by `run`
+CHECK_FAILED=0    # counts failed `check`s
+
+if [[ -t 1 ]]; then C_B=$'\e[1m' C_G=$'\e[32m' C_R=$'\e[31m' C_Y=$'\e[33m' C_0=$'\e[0m'
+else C_B='' C_G='' C_R='' C_Y='' C_0=''; fi
+
+log() { printf '%s\n' "$*" >&2; }
+warn() { printf '%swarning:%s %s\n' "$C_Y" "$C_0" "$*" >&2; }
+die() { printf '%serror:%s %s\n' "$C_R" "$C_0" "$*" >&2; exit 1; }
+step() { printf '\n%s== %s ==%s\n' "$C_B" "$*" "$C_0" >&2; }
+
+# usage_from_header FILE: print the comment block at the top of FILE (after the shebang) as usage text.
+usage_from_header() { sed -n '2,/^set -E/{/^set -E/d;s/^# \{0,1\}//;p}' "$1"; }
+
+# Print a command the way a learner would type it (quote only what needs quoting).
+show_cmd() {
+  local out='' a
+  for a in "$@"; do
+    if [[ $a =~ ^[A-Za-z0-9_./:=@,+%-]+$ ]]; then out+=" $a"; else out+=" $(printf '%q' "$a")"; fi
+  done
+  printf '%s\n' "${out# }"
+}
+
+# run CMD...: print the command, numbered, then run it.
+run() {
+  CMD_NO=$((CMD_NO + 1))
+  printf '  %s(%d)%s $ %s\n' "$C_B" "$CMD_NO" "$C_0" "$(show_cmd "$@")" >&2
+  "$@"
+}
+
+# --- what exists, and whose it is -------------------------------------------------------------------
+
+exists() { docker "$1" inspect "$2" >/dev/null 2>&1; }          # exists network|container|volume NAME
+label_of() { docker "$1" inspect -f "{{ index .${3:-Labels} \"$4\" }}" "$2" 2>/dev/null; }
+is_ours() {  # is_ours network|container|volume NAME
+  local where=Labels
+  [[ $1 == container ]] && where=Config.Labels
+  [[ $(label_of "$1" "$2" "$where" "$LAB_LABEL") == 1 ]]
+}
+
+# refuse_foreign KIND NAME: a same-named object without our label is someone else's: stop, touch nothing.
+refuse_foreign() {
+  if exists "$1" "$2" && ! is_ours "$1" "$2"; then
+    die "a $1 named '$2' already exists and is not the lab's (it has no $LAB_LABEL label). The lab will not touch it: remove or rename it yourself (docker $1 rm $2), then run again."
+  fi
+}
+
+labels() { printf -- '--label %s=1 --label %s=%s' "$LAB_LABEL" "$LAYOUT_LABEL" "$LAYOUT"; }
+
+# --- idempotent builders ------------------------------------------------------------------------------
+
+ensure_network() {  # ensure_network NAME [docker network create options...]
+  local name=$1; shift
+  refuse_foreign network "$name"
+  if exists network "$name"; then log "  network $name exists, reusing"; return 0; fi
+  # shellcheck disable=SC2046  # labels() is a list of words by design
+  run docker network create $(labels) "$@" "$name" >/dev/null
+}
+
+ensure_volume() {
+  local name=$1
+  refuse_foreign volume "$name"
+  if exists volume "$name"; then log "  volume $name exists, reusing"; return 0; fi
+  # shellcheck disable=SC2046
+  run docker volume create $(labels) "$name" >/dev/null
+}
+
+# ensure_container NAME IMAGE [docker run options...] [-- command args...]
+# Reuses our container when its run arguments and image are unchanged, starts it if stopped, recreates it
+# when they changed; refuses a same-named container that is not ours.
+ensure_container() {
+  local name=$1 image=$2; shift 2
+  local opts=() cmd=() hash current
+  while (($#)) && [[ $1 != -- ]]; do opts+=("$1"); shift; done
+  (($#)) && { shift; cmd=("$@"); }
+  hash=$(printf '%s\n' "$(docker image inspect -f '{{.Id}}' "$image" 2>/dev/null)" "${opts[@]}" "${cmd[@]}" \
+    | sha256sum | cut -c1-16)
+  refuse_foreign container "$name"
+  if exists container "$name"; then
+    current=$(label_of container "$name" Config.Labels "$CONFIG_LABEL")
+    if [[ $current == "$hash" ]]; then
+      if [[ $(docker inspect -f '{{.State.Running}}' "$name") == true ]]; then
+        log "  container $name is up to date, reusing"
+      else
+        run docker start "$name" >/dev/null
+      fi
+      return 0
+    fi
+    log "  container $name exists with other settings (or a rebuilt image): recreating it"
+    run docker rm -f -v "$name" >/dev/null
+  fi
+  # shellcheck disable=SC2046
+  run docker run -d --name "$name" $(labels) --label "$CONFIG_LABEL=$hash" "${opts[@]}" "$image" "${cmd[@]}" \
+    >/dev/null
+}
+
+# ensure_connected NETWORK CONTAINER: `docker network connect`, unless it is connected already.
+ensure_connected() {
+  local net=$1 name=$2
+  if docker inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}' "$name" | grep -qw -- "$net"; then
+    log "  $name is on $net already"
+  else
+    run docker network connect "$net" "$name"
+  fi
+}
+
+# ensure_image IMAGE: present locally, or pulled; when no registry answers, say how to go offline.
+ensure_image() {
+  local image=$1
+  docker image inspect "$image" >/dev/null 2>&1 && return 0
+  run docker pull -q "$image" >/dev/null 2>&1 \
+    || die "cannot pull $image (no registry reachable?). Run again with --offline to build local stand-ins from Debian packages instead."
+}
+
+# build_image TAG CONTEXT [docker build options...]
+build_image() {
+  local tag=$1 context=$2; shift 2
+  run docker build -q --label "$LAB_LABEL=1" -t "$tag" "$@" "$context" >/dev/null \
+    || die "building $tag failed; run the command above by hand to see the whole build log"
+}
+
+# secret_file NAME: path of db/secrets/NAME, generated (24 random characters) if missing.
+secret_file() {
+  local file=$SECRETS_DIR/$1
+  if [[ ! -s $file ]]; then
+    mkdir -p "$SECRETS_DIR" && chmod 700 "$SECRETS_DIR"
+    (umask 022 && LC_ALL=C tr -dc 'A-Za-z0-9' </dev/urandom | head -c 24 >"$file")
+    log "  generated $file (never committed; see db/secrets/README.md)"
+  fi
+  # 0644: the database (uid 999) and the app (uid 10001) read it inside their containers; the folder's
+  # 0700 keeps other users of this machine out.
+  chmod 644 "$file"
+  printf '%s\n' "$file"
+}
+
+# wait_healthy NAME TIMEOUT: until the container's healthcheck says healthy; bounded; shows the log on failure.
+wait_healthy() {
+  local name=$1 timeout=$2 status deadline=$((SECONDS + $2))
+  log "  waiting for $name to be healthy (at most ${timeout}s)"
+  while :; do
+    status=$(docker inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}' "$name" \
+      2>/dev/null || echo missing)
+    case $status in
+      healthy) log "  $name is healthy (${SECONDS}s)"; return 0 ;;
+      exited|dead|missing|unhealthy) break ;;
+    esac
+    ((SECONDS < deadline)) || break
+    sleep 1
+  done
+  log "  $name is $status after ${timeout}s; its last log lines:"
+  docker logs --tail 25 "$name" 2>&1 | sed 's/^/    | /' >&2 || true
+  die "$name did not become healthy. Fix what the log above says, then run again (or --down to start over)."
+}
+
+# port_busy PORT: does something on this machine already listen on 127.0.0.1:PORT?
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# --- checks -------------------------------------------------------------------------------------------
+
+# check "what should hold" CMD...: PASS/FAIL line; a failure is counted, not fatal (all checks run).
+check() {
+  local what=$1; shift
+  if "$@" >/dev/null 2>&1; then
+    printf '  %sCHECK PASS%s %s\n' "$C_G" "$C_0" "$what"
+  else
+    printf '  %sCHECK FAIL%s %s\n' "$C_R" "$C_0" "$what"
+    CHECK_FAILED=$((CHECK_FAILED + 1))
+  fi
+}
+not() { ! "$@"; }
+
+# Probes run from inside FROM's network namespace with the toolbox image, so app images need no tools.
+probe() { docker run --rm --network "container:$1" --label "$LAB_LABEL=1" "$TOOLBOX_IMAGE" "${@:2}"; }
+resolves() { probe "$1" getent hosts "$2"; }                        # resolves FROM NAME
+port_open() { probe "$1" nc -z -w 3 "$2" "$3"; }                   # port_open FROM HOST PORT
+ip_on() { docker inspect -f "{{ (index .NetworkSettings.Networks \"$2\").IPAddress }}" "$1"; }  # ip_on NAME NET
+not_published() { [[ -z $(docker port "$1") ]]; }
+http_has() { curl -fsS --max-time 5 "$1" | grep -q -- "$2"; }      # http_has URL TEXT
+
+# finish_checks: the summary line and the exit status for the checks run so far.
+finish_checks() {
+  if ((CHECK_FAILED)); then
+    printf '\n%s%d check(s) failed.%s\n' "$C_R" "$CHECK_FAILED" "$C_0"
+    return 1
+  fi
+  printf '\n%sAll checks passed.%s\n' "$C_G" "$C_0"
+}
+
+# --- the tiers, shared by run-webapp.sh and run-3tier.sh ------------------------------------------------
+
+APP_DB_USER=appuser
+APP_DB_NAME=myapp
+
+# parse_run_args ARG...: the flags both run scripts share. Sets ENGINE (default: $ENGINE), HOST_PORT
+# (default: $HOST_PORT), BIND_IP, OFFLINE, DOWN, DROP_VOLUMES. Bad usage -> usage + exit 2.
+parse_run_args() {
+  BIND_IP=127.0.0.1 OFFLINE=0 DOWN=0 DROP_VOLUMES=0
+  while (($#)); do
+    case $1 in
+      --db) [[ ${2:-} == mysql || ${2:-} == postgres ]] || usage_error "--db takes mysql or postgres (got '${2:-}')"
+            ENGINE=$2; shift ;;
+      --port) [[ ${2:-} =~ ^[0-9]+$ ]] && ((${2} >= 1 && ${2} <= 65535)) \
+                || usage_error "--port takes a port number from 1 to 65535 (got '${2:-}')"
+              HOST_PORT=$2; shift ;;
+      --public) BIND_IP=0.0.0.0 ;;
+      --offline) OFFLINE=1 ;;
+      --down) DOWN=1 ;;
+      --volumes) DROP_VOLUMES=1 ;;
+      -h|--help) usage; exit 0 ;;
+      *) usage_error "unknown option: $1" ;;
+    esac
+    shift
+  done
+  if ((DROP_VOLUMES && !DOWN)); then usage_error "--volumes goes with --down"; fi
+  export ENGINE HOST_PORT BIND_IP OFFLINE DOWN DROP_VOLUMES
+}
+
+usage_error() { usage >&2; printf '\n%serror:%s %s\n' "$C_R" "$C_0" "$*" >&2; exit 2; }
+
+# use_offline_images: build (or reuse) the stand-ins and point the image variables at them.
+use_offline_images() {
+  log "  --offline: building (or reusing) the stand-in images: scripts/offline-images.sh"
+  eval "$("$LAB_ROOT/scripts/offline-images.sh")" || die "the offline kit failed (see above)"
+}
+
+db_image() { if [[ $1 == mysql ]]; then echo "$MYSQL_IMAGE"; else echo "$POSTGRES_IMAGE"; fi; }
+db_port() { if [[ $1 == mysql ]]; then echo 3306; else echo 5432; fi; }
+engine_title() { if [[ $1 == mysql ]]; then echo MySQL; else echo PostgreSQL; fi; }
+
+# start_database NAME NETWORK ENGINE VOLUME: the database tier, its passwords as files, the app's
+# least-privilege account from db/ENGINE/initdb, a TCP healthcheck (the init server is socket-only).
+start_database() {
+  local name=$1 net=$2 engine=$3 volume=$4 root_pw app_pw opts
+  root_pw=$(secret_file root_password)
+  app_pw=$(secret_file app_password)
+  ensure_volume "$volume"
+  opts=(--network "$net"
+        -v "$root_pw:/run/secrets/db_root_password:ro" -v "$app_pw:/run/secrets/db_app_password:ro"
+        -v "$LAB_ROOT/db/$engine/initdb:/docker-entrypoint-initdb.d:ro"
+        -e APP_DB_PASSWORD_FILE=/run/secrets/db_app_password
+        --health-interval 5s --health-timeout 3s --health-retries 5 --health-start-period 120s
+        --health-start-interval 1s)
+  if [[ $engine == mysql ]]; then
+    opts+=(-e MYSQL_ROOT_PASSWORD_FILE=/run/secrets/db_root_password -e "MYSQL_DATABASE=$APP_DB_NAME"
+           -v "$volume:/var/lib/mysql" --health-cmd 'mysqladmin ping -h 127.0.0.1 --silent')
+  else
+    opts+=(-e POSTGRES_PASSWORD_FILE=/run/secrets/db_root_password -e "POSTGRES_DB=$APP_DB_NAME"
+           -v "$volume:/var/lib/postgresql/data"
+           --health-cmd "pg_isready -h 127.0.0.1 -U postgres -d $APP_DB_NAME")
+  fi
+  ensure_container "$name" "$(db_image "$engine")" "${opts[@]}"
+}
+
+# app_options ENGINE HOST_VAR DB_HOST: the app's settings (env contract in README "The app"); the password
+# is a file, so `docker inspect` shows none.
+app_options() {
+  local engine=$1 host_var=$2 host=$3
+  printf '%s\n' -e "DB_ENGINE=$engine" -e "$host_var=$host" -e "DB_USER=$APP_DB_USER" -e "DB_NAME=$APP_DB_NAME" \
+    -e DB_PASSWORD_FILE=/run/secrets/db_app_password \
+    -v "$(secret_file app_password):/run/secrets/db_app_password:ro"
+}
+
+# --- verification, shared by the by-hand scripts and run-compose.sh --------------------------------------
+
+# verify_3tier PORT ENGINE BIND_IP
+verify_3tier() {
+  local port=$1 engine=$2 bind=$3 base="http://127.0.0.1:$1" db_ip dbp
+  dbp=$(db_port "$engine")
+  log "  $ curl -s $base/api/"
+  curl -sS --max-time 10 "$base/api/" >&2 && echo >&2 || true
+  check "web-server: GET $base/api/ answers the app's JSON through nginx ('Connected to $(engine_title "$engine")!')" \
+    http_has "$base/api/" "\"Connected to $(engine_title "$engine")!\""
+  check "web-server: GET $base/ serves the page (web/index.html)" http_has "$base/" 'id="db-time"'
+  check "web-server resolves 'app-server' (both on frontend-net)" resolves web-server app-server
+  check "web-server opens app-server:3000 (frontend-net)" port_open web-server app-server 3000
+  check "web-server cannot resolve 'database' (it is not on backend-net)" not resolves web-server database
+  db_ip=$(ip_on database backend-net)
+  check "web-server cannot open database's address $db_ip:$dbp either (no route between the networks)" \
+    not port_open web-server "${db_ip:-0.0.0.0}" "$dbp"
+  check "app-server resolves 'database' (both on backend-net)" resolves app-server database
+  check "app-server opens database:$dbp (backend-net)" port_open app-server database "$dbp"
+  check "database publishes no port on the host" not_published database
+  check "app-server publishes no port on the host" not_published app-server
+  check "web-server is published on $bind:$port only" published_on web-server 80 "$bind" "$port"
+}
+
+# verify_webapp PORT ENGINE DB_NAME
+verify_webapp() {
+  local port=$1 engine=$2 db=$3 base="http://127.0.0.1:$1"
+  log "  $ curl -s $base"
+  curl -sS --max-time 10 "$base/" >&2 && echo >&2 || true
+  check "webapp: GET $base/ answers the JSON ('Connected to $(engine_title "$engine")!')" \
+    http_has "$base/" "\"Connected to $(engine_title "$engine")!\""
+  check "webapp resolves '$db' by container name (webapp-network's DNS)" resolves webapp "$db"
+  check "webapp opens $db:$(db_port "$engine")" port_open webapp "$db" "$(db_port "$engine")"
+  check "$db publishes no port on the host" not_published "$db"
+  check "webapp is published on 127.0.0.1:$port only" published_on webapp 3000 127.0.0.1 "$port"
+}
+
+# published_on NAME CONTAINER_PORT HOST_IP HOST_PORT: the port's only binding is HOST_IP:HOST_PORT.
+published_on() {
+  [[ $(docker port "$1" "$2/tcp") == "$3:$4" ]]
+}

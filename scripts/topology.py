@@ -1,0 +1,210 @@
+#!/usr/bin/env python3
+"""Snapshot a running layout's topology, and compare two snapshots (scripts/compare.sh uses both).
+
+    python3 scripts/topology.py snapshot LAYOUT > hand.json     # LAYOUT: 3tier | webapp
+    python3 scripts/topology.py diff hand.json compose.json     # exit 0 same, 1 different
+
+A snapshot holds what a learner can see with `docker network inspect` / `docker inspect`, and what the
+layout does: networks (driver, internal, IPv6, members and their aliases), containers (image role,
+networks, published ports with host IP, healthcheck, user, env keys without values, restart policy,
+mounts, labels) and a reachability matrix (does each container resolve each other one by name, and open
+its service port), probed from inside each container's network namespace with the toolbox image.
+
+Normalised, because they legitimately differ between `docker run` and compose: IDs and addresses (never
+recorded), compose's project prefix on names, compose's own com.docker.compose.* labels and its
+service-name aliases (service = container name here), and the by-hand scripts' own config-hash label.
+Nothing else. Standard library only: the scripts need python3, docker and bash, not the test venv.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+LAB_LABEL = "io.docker-net-lab"
+LAYOUT_LABEL = "io.docker-net-lab.layout"
+OWN_LABELS = ("com.docker.compose.", "io.docker-net-lab.config")  # bookkeeping, not topology
+PROJECT_PREFIXES = ("lab-3tier_", "lab-webapp_")
+SERVICE_PORTS = {"mysql": 3306, "postgres": 5432, "app": 3000, "nginx": 80}
+
+
+def docker_json(*args: str) -> list[dict]:
+    out = subprocess.run(["docker", *args], capture_output=True, text=True, check=True).stdout
+    return json.loads(out) if out.strip() else []
+
+
+def ids(kind: str, layout: str) -> list[str]:
+    ls = ["ps", "-aq"] if kind == "container" else [kind, "ls", "-q"]
+    out = subprocess.run(
+        ["docker", *ls, "--filter", f"label={LAYOUT_LABEL}={layout}"], capture_output=True, text=True, check=True
+    ).stdout
+    return out.split()
+
+
+def bare(name: str) -> str:
+    """A name without compose's project prefix."""
+    for prefix in PROJECT_PREFIXES:
+        if name.startswith(prefix):
+            return name[len(prefix) :]
+    return name
+
+
+def image_role(image: str) -> str:
+    roles = {
+        os.environ.get("MYSQL_IMAGE", "mysql:8.4"): "mysql",
+        os.environ.get("POSTGRES_IMAGE", "postgres:17"): "postgres",
+        "my-app:latest": "app",
+        "webapp": "app",
+        "webapp:latest": "app",
+        "lab/web-server:latest": "nginx",
+    }
+    return roles.get(image, f"other ({image})")
+
+
+def labels(raw: dict | None) -> dict:
+    return {k: v for k, v in sorted((raw or {}).items()) if k.startswith(LAB_LABEL) and not k.startswith(OWN_LABELS)}
+
+
+def container_view(c: dict) -> dict:
+    name = c["Name"].lstrip("/")
+    cfg, host = c["Config"], c["HostConfig"]
+    ports = sorted(
+        f"{b['HostIp']}:{b['HostPort']}->{port}"
+        for port, binds in (c["NetworkSettings"]["Ports"] or {}).items()
+        for b in binds or []
+    )
+    health = cfg.get("Healthcheck") or {}
+    return {
+        "image role": image_role(cfg["Image"]),
+        "networks": sorted(bare(n) for n in c["NetworkSettings"]["Networks"]),
+        "published ports": ports,
+        "healthcheck": " ".join(health.get("Test") or ["(none)"]),
+        "user": cfg.get("User") or "(image default)",
+        "env keys": sorted({e.split("=", 1)[0] for e in cfg.get("Env") or []}),
+        "restart policy": (host.get("RestartPolicy") or {}).get("Name") or "no",
+        "mounts": sorted(f"{m['Type']}:{m['Destination']}:{'rw' if m['RW'] else 'ro'}" for m in c["Mounts"]),
+        "labels": labels(cfg.get("Labels")),
+        "_name": name,
+    }
+
+
+def network_view(n: dict, containers: list[dict]) -> dict:
+    members = {}
+    for c in containers:
+        endpoint = c["NetworkSettings"]["Networks"].get(n["Name"])
+        if endpoint is None:
+            continue
+        name = c["Name"].lstrip("/")
+        names = set(endpoint.get("Aliases") or []) | set(endpoint.get("DNSNames") or [])
+        # the container's own name (= compose's service name here) and its ID prefixes are not aliases
+        members[name] = sorted(a for a in names if a != name and not c["Id"].startswith(a))
+    return {
+        "driver": n["Driver"],
+        "internal": n["Internal"],
+        "ipv6": n["EnableIPv6"],
+        "members (aliases)": {k: members[k] for k in sorted(members)},
+        "labels": labels(n.get("Labels")),
+    }
+
+
+def reachability(views: dict[str, dict]) -> dict[str, dict[str, str]]:
+    """For each ordered pair: 'resolves/port' as yes|no, probed from the source's own namespace."""
+    toolbox = os.environ.get("TOOLBOX_IMAGE", "alpine:3.22")
+    matrix: dict[str, dict[str, str]] = {}
+    for src in sorted(views):
+        targets = [(dst, SERVICE_PORTS.get(views[dst]["image role"], 0)) for dst in sorted(views) if dst != src]
+        probe = "; ".join(
+            f"if getent hosts {d} >/dev/null; then r=yes; else r=no; fi; "
+            f"if nc -z -w 2 {d} {p} 2>/dev/null; then o=yes; else o=no; fi; echo {d} $r $o"
+            for d, p in targets
+        )
+        out = subprocess.run(
+            ["docker", "run", "--rm", "--network", f"container:{src}", "--label", f"{LAB_LABEL}=1", toolbox,
+             "sh", "-c", probe],
+            capture_output=True, text=True, check=False,
+        ).stdout
+        row = {}
+        for line in out.splitlines():
+            dst, resolves, port_open = line.split()
+            row[dst] = f"resolves={resolves} port={port_open}"
+        matrix[src] = {dst: row.get(dst, "probe failed") for dst, _ in targets}
+    return matrix
+
+
+def snapshot(layout: str) -> dict:
+    container_ids = ids("container", layout)
+    containers = docker_json("inspect", *container_ids) if container_ids else []
+    network_ids = ids("network", layout)
+    networks = docker_json("network", "inspect", *network_ids) if network_ids else []
+    views = {v.pop("_name"): v for v in map(container_view, containers)}
+    return {
+        "networks": {bare(n["Name"]): network_view(n, containers) for n in sorted(networks, key=lambda n: n["Name"])},
+        "containers": {k: views[k] for k in sorted(views)},
+        "reachability": reachability(views),
+    }
+
+
+def flatten(tree: dict, prefix: str = "") -> dict[str, str]:
+    rows: dict[str, str] = {}
+    for key, value in tree.items():
+        path = f"{prefix} / {key}" if prefix else key
+        if isinstance(value, dict) and value and key not in ("labels",):
+            rows.update(flatten(value, path))
+        else:
+            rows[path] = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
+    return rows
+
+
+def show_matrix(title: str, matrix: dict[str, dict[str, str]]) -> None:
+    print(f"\n{title} (from -> to: name resolves, service port open)")
+    for src, row in matrix.items():
+        for dst, cell in row.items():
+            print(f"  {src:>11} -> {dst:<11} {cell}")
+
+
+def diff(hand_file: str, compose_file: str) -> int:
+    with open(hand_file) as f:
+        hand = json.load(f)
+    with open(compose_file) as f:
+        comp = json.load(f)
+    a, b = flatten({k: hand[k] for k in ("networks", "containers")}), flatten(
+        {k: comp[k] for k in ("networks", "containers")}
+    )
+    a.update({f"reachability / {s} -> {d}": v for s, r in hand["reachability"].items() for d, v in r.items()})
+    b.update({f"reachability / {s} -> {d}": v for s, r in comp["reachability"].items() for d, v in r.items()})
+    width = max(len(k) for k in a.keys() | b.keys())
+    print(f"{'what':<{width}} | {'by hand':<30} | {'compose':<30} | same?")
+    print("-" * (width + 75))
+    differing = []
+    for key in sorted(a.keys() | b.keys()):
+        left, right = a.get(key, "(absent)"), b.get(key, "(absent)")
+        same = left == right
+        if not same:
+            differing.append(key)
+        print(f"{key:<{width}} | {left:<30.30} | {right:<30.30} | {'yes' if same else 'NO'}")
+    show_matrix("Reachability by hand", hand["reachability"])
+    show_matrix("Reachability through compose", comp["reachability"])
+    if differing:
+        print(f"\nDIFFERENT: {len(differing)} row(s) differ:")
+        for key in differing:
+            print(f"  {key}\n    by hand: {a.get(key, '(absent)')}\n    compose: {b.get(key, '(absent)')}")
+        return 1
+    print("\nIDENTICAL: by hand and through compose build the same layout.")
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) == 2 and argv[0] == "snapshot" and argv[1] in ("3tier", "webapp"):
+        json.dump(snapshot(argv[1]), sys.stdout, indent=2, ensure_ascii=False)
+        print()
+        return 0
+    if len(argv) == 3 and argv[0] == "diff":
+        return diff(argv[1], argv[2])
+    print(__doc__.split("\n\n")[1], file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

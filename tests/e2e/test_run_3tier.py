@@ -1,0 +1,157 @@
+"""scripts/run-3tier.sh end to end on a real engine, once per database engine.
+
+The layout is brought up once per engine (the first run is itself under test) and each test asserts what a
+learner would see: exit codes, CHECK lines, JSON through nginx, isolation, and what a rerun does.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from collections.abc import Iterator
+
+import pytest
+import requests
+from scriptrun import assert_ok, docker, script, secret
+
+pytestmark = pytest.mark.e2e
+
+WEB_PORT = 18080  # not 80: a learner's own web server may hold it; the default port has its own test
+ENGINES = ["postgres", "mysql"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def clean_engine() -> Iterator[None]:
+    """Every test in this module starts and ends with none of the lab's containers, networks or volumes."""
+    assert_ok(script("cleanup.sh", "--volumes"))
+    yield
+    assert_ok(script("cleanup.sh", "--volumes"))
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def three_tier(request: pytest.FixtureRequest) -> Iterator[tuple[str, subprocess.CompletedProcess[str]]]:
+    engine = request.param
+    first = script("run-3tier.sh", "--db", engine, "--port", str(WEB_PORT))
+    try:
+        yield engine, first
+    finally:
+        assert_ok(script("run-3tier.sh", "--down", "--volumes"))
+
+
+def test_3tier_comes_up_and_every_check_passes(three_tier) -> None:
+    _, first = three_tier
+    assert_ok(first)
+    assert "All checks passed." in first.stdout
+    assert "CHECK FAIL" not in first.stdout
+    # the tutorial's commands, numbered, in the tutorial's order
+    cmds = [line for line in first.stderr.splitlines() if " $ docker " in line]
+    order = [
+        "network create",
+        "--name database",
+        "build",
+        "--name app-server",
+        "network connect frontend-net",
+        "--name web-server",
+    ]
+    positions = [next(i for i, c in enumerate(cmds) if key in c) for key in order]
+    assert positions == sorted(positions), cmds
+
+
+def test_3tier_api_answers_json_through_nginx(three_tier) -> None:
+    engine, _ = three_tier
+    reply = requests.get(f"http://127.0.0.1:{WEB_PORT}/api/", timeout=10)
+    assert reply.status_code == 200
+    body = reply.json()
+    assert list(body) == ["message", "time"]
+    assert body["message"] == {"postgres": "Connected to PostgreSQL!", "mysql": "Connected to MySQL!"}[engine]
+    assert body["time"].endswith("Z")
+
+
+def test_3tier_isolation_as_the_tutorial_says(three_tier) -> None:
+    _, first = three_tier
+    for claim in [
+        "web-server cannot resolve 'database'",
+        "app-server resolves 'database'",
+        "database publishes no port",
+        "app-server publishes no port",
+    ]:
+        line = next(ln for ln in first.stdout.splitlines() if claim in ln)
+        assert "CHECK PASS" in line, line
+    # and independently of the script's own checks: only web-server is published, on loopback
+    assert docker("port", "database").stdout == ""
+    assert docker("port", "app-server").stdout == ""
+    assert docker("port", "web-server", "80/tcp").stdout.strip() == f"127.0.0.1:{WEB_PORT}"
+
+
+def test_3tier_second_run_reuses_everything_and_still_verifies(three_tier) -> None:
+    before = docker("inspect", "-f", "{{.Id}}", "database", "app-server", "web-server").stdout
+    again = script("run-3tier.sh", "--db", three_tier[0], "--port", str(WEB_PORT))
+    assert_ok(again)
+    assert "All checks passed." in again.stdout
+    assert " $ docker run " not in again.stderr and " $ docker network create" not in again.stderr
+    assert "reusing" in again.stderr
+    assert docker("inspect", "-f", "{{.Id}}", "database", "app-server", "web-server").stdout == before
+
+
+def test_3tier_recreated_app_server_is_reached_again_without_reloading_nginx(three_tier) -> None:
+    started = docker("inspect", "-f", "{{.State.StartedAt}}", "web-server").stdout
+    assert docker("rm", "-f", "app-server").returncode == 0
+    assert_ok(script("run-3tier.sh", "--db", three_tier[0], "--port", str(WEB_PORT)))
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            if requests.get(f"http://127.0.0.1:{WEB_PORT}/api/", timeout=3).status_code == 200:
+                break
+        except requests.ConnectionError:  # nginx itself is not expected to drop, but a failure says so below
+            pass
+        assert time.monotonic() < deadline, "no 200 through nginx within 10 s of recreating app-server"
+        time.sleep(0.5)
+    assert docker("inspect", "-f", "{{.State.StartedAt}}", "web-server").stdout == started
+
+
+def test_3tier_app_account_is_least_privilege(three_tier) -> None:
+    engine, _ = three_tier
+    pw = secret("app_password")
+    if engine == "mysql":
+        base = [
+            "exec",
+            "-e",
+            f"MYSQL_PWD={pw}",
+            "database",
+            "mysql",
+            "-h127.0.0.1",
+            "-uappuser",
+            "myapp",
+            "-e",
+        ]
+        create = docker(*base, "CREATE TABLE t (i INT)")
+        other = docker(*base, "SELECT user FROM mysql.user")
+        works = docker(*base, "SELECT NOW()")
+    else:
+        base = [
+            "exec",
+            "-e",
+            f"PGPASSWORD={pw}",
+            "database",
+            "psql",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "appuser",
+            "-v",
+            "ON_ERROR_STOP=1",
+        ]
+        create = docker(*base, "-d", "myapp", "-c", "CREATE TABLE t (i int)")
+        other = docker(*base, "-d", "postgres", "-c", "SELECT 1")
+        works = docker(*base, "-d", "myapp", "-c", "SELECT now()")
+    assert works.returncode == 0, works.stderr
+    assert create.returncode != 0 and ("denied" in create.stderr.lower()), create.stderr
+    assert other.returncode != 0 and ("denied" in other.stderr.lower()), other.stderr
+
+
+def test_3tier_passwords_are_files_not_environment(three_tier) -> None:
+    pw, root_pw = secret("app_password"), secret("root_password")
+    for name in ("database", "app-server"):
+        env = json.loads(docker("inspect", "-f", "{{json .Config.Env}}", name).stdout)
+        assert not [e for e in env if pw in e or root_pw in e], env
