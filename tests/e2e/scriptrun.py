@@ -32,3 +32,11 @@ def assert_ok(result: subprocess.CompletedProcess[str]) -> None:
 
 def secret(name: str) -> str:
     return (REPO / "db" / "secrets" / name).read_text()
+
+
+def down_all_layouts() -> None:
+    """Remove both layouts, by hand and through compose, with their volumes (scoped: not scripts/cleanup.sh,
+    which removes everything labelled and has its own test)."""
+    layouts = (["run-3tier.sh"], ["run-webapp.sh"], ["run-compose.sh", "3tier"], ["run-compose.sh", "webapp"])
+    for args in layouts:
+        assert_ok(script(args[0], *args[1:], "--down", "--volumes"))

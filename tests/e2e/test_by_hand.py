@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 import requests
 from labenv import REPO
-from scriptrun import assert_ok, docker, labelled, script
+from scriptrun import assert_ok, docker, down_all_layouts, labelled, script
 
 pytestmark = pytest.mark.e2e
 
@@ -23,11 +23,11 @@ ENGINES = ["postgres", "mysql"]
 
 
 @pytest.fixture(scope="module", autouse=True)
-def clean_engine() -> Iterator[None]:
-    """Every test in this module starts and ends with none of the lab's containers, networks or volumes."""
-    assert_ok(script("cleanup.sh", "--volumes"))
+def no_layouts() -> Iterator[None]:
+    """Each module starts and ends with neither layout up (by hand or compose), volumes included."""
+    down_all_layouts()
     yield
-    assert_ok(script("cleanup.sh", "--volumes"))
+    down_all_layouts()
 
 
 @pytest.mark.parametrize("engine", ENGINES)

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-from scriptrun import assert_ok, docker, script, secret
+from scriptrun import assert_ok, docker, down_all_layouts, script, secret
 
 pytestmark = pytest.mark.e2e
 
@@ -22,11 +22,11 @@ ENGINES = ["postgres", "mysql"]
 
 
 @pytest.fixture(scope="module", autouse=True)
-def clean_engine() -> Iterator[None]:
-    """Every test in this module starts and ends with none of the lab's containers, networks or volumes."""
-    assert_ok(script("cleanup.sh", "--volumes"))
+def no_layouts() -> Iterator[None]:
+    """Each module starts and ends with neither layout up (by hand or compose), volumes included."""
+    down_all_layouts()
     yield
-    assert_ok(script("cleanup.sh", "--volumes"))
+    down_all_layouts()
 
 
 @pytest.fixture(scope="module", params=ENGINES)

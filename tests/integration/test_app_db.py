@@ -1,0 +1,97 @@
+"""app_server in-process (Flask's test client) against a real MySQL and PostgreSQL: the answers, readiness,
+connection reuse, and surviving a database restart."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from flask import Flask
+
+from app_server import create_app
+from app_server.db import POOL_MAX_SIZE
+from app_server.views import query_one
+
+pytestmark = pytest.mark.integration
+
+MESSAGES = {"mysql": "Connected to MySQL!", "postgres": "Connected to PostgreSQL!"}
+ISO_UTC_MS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
+# Which server session answered a request (a new connection per request would give a new one every time).
+SESSION_ID_SQL = {"mysql": "SELECT CONNECTION_ID()", "postgres": "SELECT pg_backend_pid()"}
+# The server's own time zone (conftest starts the databases in Asia/Seoul).
+SERVER_TZ_SQL = {"mysql": "SELECT @@system_time_zone", "postgres": "SHOW TimeZone"}
+
+
+@pytest.fixture
+def app(database) -> Iterator[Flask]:
+    app = create_app(database.app_env())
+    try:
+        yield app
+    finally:
+        app.extensions["db"].close()
+
+
+def in_a_request(app: Flask, sql: str) -> object:
+    """Run one query the way a request does: get_db() borrows, the app context's teardown gives back."""
+    with app.app_context():
+        return query_one(sql)
+
+
+def test_get_root_answers_the_databases_time_in_utc(app, database) -> None:
+    assert in_a_request(app, SERVER_TZ_SQL[database.engine]) in {"KST", "Asia/Seoul"}  # not UTC by accident
+    response = app.test_client().get("/")
+    assert response.status_code == 200, response.data
+    body = response.get_json()
+    assert list(body) == ["message", "time"]
+    assert body["message"] == MESSAGES[database.engine]
+    assert ISO_UTC_MS.fullmatch(body["time"]), body["time"]
+    answered = datetime.strptime(body["time"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    # The database runs in Asia/Seoul: a time not converted to UTC would be 9 hours off.
+    assert abs(answered.timestamp() - database.clock()) < 5
+
+
+def test_requests_reuse_database_connections(app, database) -> None:
+    sessions = [in_a_request(app, SESSION_ID_SQL[database.engine]) for _ in range(10)]
+    # Ten requests, one at a time: served by the pool's few connections (MySQL: this thread's one).
+    assert len(set(sessions)) <= POOL_MAX_SIZE, sessions
+
+
+def test_readyz_turns_200_when_the_database_comes_up(database, wait_until) -> None:
+    database.stop()
+    app = None
+    try:
+        app = create_app(database.app_env())  # the app starts while the database is down
+        client = app.test_client()
+        down = client.get("/readyz")
+        assert down.status_code == 503
+        assert down.get_json()["status"] == "not ready"
+        assert down.get_json()["reason"]
+        failed = client.get("/")
+        assert failed.status_code == 500
+        assert list(failed.get_json()) == ["error"]
+
+        database.start()
+        database.wait_ready()
+        ready = wait_until(lambda: client.get("/readyz").status_code == 200, timeout=10)
+        assert ready, "/readyz still 503 10 s after the database accepted logins"
+        assert client.get("/").status_code == 200
+    finally:
+        if app is not None:
+            app.extensions["db"].close()
+        database.ensure_running()
+
+
+def test_a_database_restart_is_followed_by_a_200_within_10_s(app, database, wait_until) -> None:
+    client = app.test_client()
+    assert client.get("/").status_code == 200  # a connection is now held (and will break)
+    try:
+        database.restart()
+        restarted = time.monotonic()
+        answered = wait_until(lambda: client.get("/").status_code == 200, timeout=10)
+        elapsed = time.monotonic() - restarted
+        assert answered, f"no 200 within 10 s of `docker restart` (last tried after {elapsed:.1f} s)"
+    finally:
+        database.ensure_running()
