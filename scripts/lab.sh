@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# lab.sh — each section of the tutorial as a lab: it runs the section's commands, numbered as in the
+# tutorial, then CHECKs what the tutorial says should be true (and where the tutorial is wrong, runs the
+# fixed command and says why).
+#
+# Usage: scripts/lab.sh list                 # the sections, with the tutorial heading each one follows
+#        scripts/lab.sh all                  # every section, in order
+#        scripts/lab.sh SECTION [SECTION...] # e.g. scripts/lab.sh bridge custom
+#        scripts/lab.sh --offline ...        # use the local stand-in images (scripts/offline-images.sh)
+#
+# Each section removes what it made (everything labelled io.docker-net-lab.layout=lab-SECTION) when it
+# ends, even when it fails or is interrupted. Exit 0 only if every CHECK of every section passed.
+set -Eeuo pipefail
+
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+LABS_DIR=$LAB_ROOT/scripts/labs
+
+usage() { usage_from_header "$0"; }
+
+# The sections in tutorial order: each is scripts/labs/NAME.sh defining LAB_TITLE and lab_main.
+sections() {
+  local f
+  for f in bridge custom host none ipv6 overlay commands ports security troubleshoot; do
+    [[ -f $LABS_DIR/$f.sh ]] && echo "$f"
+  done
+}
+
+list_sections() {
+  local name
+  for name in $(sections); do
+    # shellcheck source=/dev/null
+    (. "$LABS_DIR/$name.sh"; printf '%-13s %s\n' "$name" "$LAB_TITLE")
+  done
+}
+
+# remove_lab_resources LAYOUT: services, containers, networks and volumes carrying the section's label.
+remove_lab_resources() {
+  local filter="label=$LAYOUT_LABEL=$1" ids
+  if [[ $(docker info -f '{{.Swarm.ControlAvailable}}' 2>/dev/null) == true ]]; then
+    ids=$(docker service ls -q --filter "$filter"); [[ -z $ids ]] || docker service rm $ids >/dev/null
+  fi
+  ids=$(docker ps -aq --filter "$filter"); [[ -z $ids ]] || docker rm -f -v $ids >/dev/null
+  ids=$(docker network ls -q --filter "$filter"); [[ -z $ids ]] || docker network rm $ids >/dev/null || true
+  ids=$(docker volume ls -q --filter "$filter"); [[ -z $ids ]] || docker volume rm -f $ids >/dev/null
+}
+
+# run_section NAME: in a subshell, so one section's variables, traps and `die` stay its own.
+run_section() (
+  local name=$1
+  LAYOUT=lab-$name
+  CHECK_FAILED=0   # lib.sh's check counts into it
+  export LAYOUT CHECK_FAILED
+  # shellcheck source=/dev/null
+  . "$LABS_DIR/$name.sh"
+  # shellcheck disable=SC2317  # called by the trap
+  section_cleanup() {
+    if declare -F lab_cleanup >/dev/null; then lab_cleanup || true; fi
+    remove_lab_resources "$LAYOUT"
+  }
+  trap section_cleanup EXIT
+  printf '\n%s### lab: %s — %s%s\n' "$C_B" "$name" "$LAB_TITLE" "$C_0"
+  remove_lab_resources "$LAYOUT"   # leftovers of an interrupted earlier run
+  lab_main
+  finish_checks
+)
+
+main() {
+  local args=() offline=0 name failed=()
+  while (($#)); do
+    case $1 in
+      --offline) offline=1 ;;
+      -h|--help) usage; exit 0 ;;
+      list) list_sections; exit 0 ;;
+      all) mapfile -t -O "${#args[@]}" args < <(sections) ;;
+      *) [[ -f $LABS_DIR/$1.sh ]] || usage_error "no such section: $1 (see: scripts/lab.sh list)"; args+=("$1") ;;
+    esac
+    shift
+  done
+  ((${#args[@]})) || usage_error "name a section, 'all' or 'list'"
+  docker info >/dev/null 2>&1 || die "no Docker engine answers 'docker info'. Start Docker, then run again."
+  if ((offline)); then use_offline_images; fi
+  ensure_image "$TOOLBOX_IMAGE"
+  for name in "${args[@]}"; do
+    run_section "$name" || failed+=("$name")
+  done
+  if ((${#failed[@]})); then
+    printf '\n%sFailed sections: %s%s\n' "$C_R" "${failed[*]}" "$C_0"
+    exit 1
+  fi
+  printf '\n%sEvery section passed: %s%s\n' "$C_G" "${args[*]}" "$C_0"
+}
+
+main "$@"
