@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,6 +13,15 @@ from werkzeug.exceptions import HTTPException
 from .db import DB_ERRORS, error_message, get_db
 
 bp = Blueprint("app", __name__)
+# The container's hostname (Docker sets it to the container ID, or the task's in Swarm): sent on every
+# response, so the page and the Swarm checks can tell which app-server replica answered.
+HOSTNAME = socket.gethostname()
+
+
+@bp.after_app_request
+def served_by(response: Response) -> Response:
+    response.headers["X-Served-By"] = HOSTNAME
+    return response
 
 
 def reply(body: dict[str, Any], status: int = 200) -> Response:

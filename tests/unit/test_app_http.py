@@ -154,3 +154,9 @@ def test_iso_utc_is_what_express_prints_for_a_date(moment, expected) -> None:
 def test_create_app_refuses_a_bad_setting() -> None:
     with pytest.raises(ConfigError, match="DB_ENGINE"):
         create_app({"DB_ENGINE": "sqlite", "DB_PASSWORD": "x"})
+
+
+@pytest.mark.parametrize("path", ["/", "/healthz", "/readyz", "/no-such-page"])
+def test_every_response_names_the_replica_that_served_it(app_without_db, path: str) -> None:
+    response = app_without_db.test_client().get(path)
+    assert response.headers["X-Served-By"] == socket.gethostname()
