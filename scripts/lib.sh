@@ -320,3 +320,38 @@ verify_webapp() {
 published_on() {
   [[ $(docker port "$1" "$2/tcp") == "$3:$4" ]]
 }
+
+# --- Swarm: join only when needed, leave only what we made ---------------------------------------------
+
+SWARM_MARK=io.docker-net-lab.swarm-created   # node label: this lab ran `docker swarm init`
+
+swarm_active() { [[ $(docker info -f '{{.Swarm.LocalNodeState}}' 2>/dev/null) == active ]]; }
+
+# The IPv4 address of the default-route interface (read from the routing table; no packet is sent),
+# else the first global address.
+advertise_addr() {
+  local dev addr
+  dev=$(ip -4 route show default 2>/dev/null | awk '{for (i = 1; i < NF; i++) if ($i == "dev") {print $(i + 1); exit}}')
+  [[ -n $dev ]] && addr=$(ip -4 -o addr show dev "$dev" scope global | awk '{print $4; exit}')
+  [[ -n ${addr:-} ]] || addr=$(ip -4 -o addr show scope global | awk '{print $4; exit}')
+  [[ -n ${addr:-} ]] || die "no IPv4 address to advertise for 'docker swarm init'; pass one: ADVERTISE_ADDR=x.x.x.x"
+  printf '%s\n' "${ADVERTISE_ADDR:-${addr%/*}}"
+}
+
+# ensure_swarm OWNER: `docker swarm init` only if this engine is not in a swarm yet, and mark which part
+# of the lab (OWNER: run-swarm, lab-overlay ...) did, so only that part leaves it again.
+ensure_swarm() {
+  if swarm_active; then log "  this engine is in a swarm already, using it"; return 0; fi
+  run docker swarm init --advertise-addr "$(advertise_addr)" >/dev/null
+  run docker node update --label-add "$SWARM_MARK=$1" "$(docker info -f '{{.Swarm.NodeID}}')" >/dev/null
+}
+
+# leave_swarm_if_ours OWNER: `docker swarm leave --force` only if OWNER initialised this swarm.
+leave_swarm_if_ours() {
+  swarm_active || return 0
+  if [[ $(docker node inspect self -f "{{ index .Spec.Labels \"$SWARM_MARK\" }}" 2>/dev/null) == "$1" ]]; then
+    run docker swarm leave --force >/dev/null
+  else
+    log "  the swarm was not started by $1: leaving it as it was"
+  fi
+}

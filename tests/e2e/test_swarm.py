@@ -1,0 +1,79 @@
+"""scripts/run-swarm.sh: the 3-tier as a Swarm stack, on both engines, with a rolling update under load.
+
+This machine's kernel has no IPVS, so the script picks dnsrr mode here (the tests assert it says so when
+/proc/net/ip_vs is absent); on a kernel with IPVS it would run the mesh mode, and the same checks hold.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from scriptrun import assert_ok, docker, script
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+STACK = "lab-swarm"
+
+
+def swarm_state() -> str:
+    return docker("info", "-f", "{{.Swarm.LocalNodeState}}").stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def state_before() -> str:
+    return swarm_state()
+
+
+@pytest.fixture(scope="module", params=["postgres", "mysql"])
+def stack(request: pytest.FixtureRequest, state_before: str) -> Iterator[tuple[str, str]]:
+    first = script("run-swarm.sh", "--db", request.param)
+    try:
+        assert_ok(first)
+        yield request.param, first.stdout + first.stderr
+    finally:
+        assert_ok(script("run-swarm.sh", "--down", "--volumes"))
+
+
+def check_line(output: str, claim: str) -> str:
+    line = next((ln for ln in output.splitlines() if "CHECK" in ln and claim in ln), None)
+    assert line is not None, f"no CHECK line about {claim!r}:\n{output}"
+    assert "CHECK PASS" in line, line
+    return line
+
+
+def test_stack_answers_through_nginx_from_three_replicas(stack: tuple[str, str]) -> None:
+    engine, out = stack
+    check_line(out, f"'Connected to {'PostgreSQL' if engine == 'postgres' else 'MySQL'}!'")
+    served = check_line(out, "distinct X-Served-By")
+    assert re.search(r"\(3 distinct X-Served-By\)", served), served
+    check_line(out, "tasks.app-server resolves to 3 task addresses (3)")
+    check_line(out, "each app-server task answers on its own address")
+    check_line(out, "web-server cannot resolve 'database'")
+    check_line(out, "app-server resolves 'database' and opens its port")
+    if not Path("/proc/net/ip_vs").exists():
+        assert "no IPVS in this kernel" in out and "mode: dnsrr" in out
+
+
+def test_rolling_update_drops_no_request(stack: tuple[str, str]) -> None:
+    update = script("run-swarm.sh", "--update")
+    assert_ok(update)
+    line = check_line(update.stdout, "no request failed during the update")
+    assert "(0 of 300 failed)" in line
+    check_line(update.stdout, "the rolling update finished with every task on my-app:update-")
+
+
+def test_down_restores_the_swarm_state_and_leaves_nothing(state_before: str) -> None:
+    assert_ok(script("run-swarm.sh", "--down", "--volumes"))  # the last engine's stack fixture may still be up
+    assert swarm_state() == state_before
+    assert_ok(script("run-swarm.sh"))
+    assert_ok(script("run-swarm.sh", "--down", "--volumes"))
+    assert swarm_state() == state_before
+    for kind in ("network", "volume"):
+        left = docker(kind, "ls", "-q", "--filter", f"label=com.docker.stack.namespace={STACK}").stdout
+        assert left == "", f"{kind}s of the stack left behind"
+    if swarm_state() == "active":  # the swarm was there before: the stack's secrets must be gone anyway
+        secrets = docker("secret", "ls", "-q", "--filter", f"label=com.docker.stack.namespace={STACK}")
+        assert secrets.stdout == ""
