@@ -31,6 +31,8 @@ function failedHop(status, body) {
 function showHeaders(response) {
   $("served-by").textContent = (response && response.headers.get("X-Served-By-Web")) || "—";
   $("upstream-addr").textContent = (response && response.headers.get("X-Upstream-Addr")) || "—";
+  // The app names its own container (its replica, in Swarm) on every response.
+  $("app-served-by").textContent = (response && response.headers.get("X-Served-By")) || "—";
 }
 
 function setStatus(text) {
