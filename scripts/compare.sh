@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # compare.sh — prove that the by-hand script and the compose file build the same layout.
 #
-# Usage: scripts/compare.sh [--layout 3tier|webapp] [--db ENGINE] [--compose-file FILE] [--offline]
+# Usage: scripts/compare.sh [--layout 3tier|webapp|swarm] [--db ENGINE] [--compose-file FILE] [--offline]
 #
 # Builds the layout by hand (scripts/run-LAYOUT.sh), snapshots it (scripts/topology.py), tears it down;
 # builds it with compose (scripts/run-compose.sh), snapshots it, tears it down; then prints a side-by-side
-# table (by hand | compose | same?) and both reachability matrices.
+# table (by hand | compose | same?) and both reachability matrices. For swarm: `docker service create` one
+# by one (scripts/run-swarm.sh --by-hand) against `docker stack deploy` (scripts/run-swarm.sh).
 # Exit 0 when identical, 1 with the differing rows named when not, 2 on bad usage.
 # It removes the layout before it starts and whatever it built when it ends, even on Ctrl-C or failure.
 #
-#   --layout L          3tier (default) or webapp
+#   --layout L          3tier (default), webapp or swarm
 #   --db ENGINE         mysql or postgres (default: the layout's own)
 #   --compose-file F    compare against another compose file (default compose/L.yaml)
 #   --offline           build and use the local stand-in images
@@ -25,6 +26,10 @@ WORK=$(mktemp -d)
 PORT=18088   # a port of its own, so a layout the learner runs on 80/3000 is not in the way
 
 teardown() {
+  if [[ $LAYOUT == swarm ]]; then
+    "$LAB_ROOT/scripts/run-swarm.sh" --down --volumes >/dev/null 2>&1 || true
+    return
+  fi
   "$LAB_ROOT/scripts/run-$LAYOUT.sh" --down --volumes >/dev/null 2>&1 || true
   "$LAB_ROOT/scripts/run-compose.sh" "$LAYOUT" --file "$COMPOSE_FILE" --down --volumes >/dev/null 2>&1 || true
 }
@@ -58,7 +63,7 @@ main() {
   COMPOSE_FILE=''
   while (($#)); do
     case $1 in
-      --layout) [[ ${2:-} == 3tier || ${2:-} == webapp ]] || usage_error "--layout takes 3tier or webapp"
+      --layout) [[ ${2:-} =~ ^(3tier|webapp|swarm)$ ]] || usage_error "--layout takes 3tier, webapp or swarm"
                 LAYOUT=$2; shift ;;
       --db) [[ ${2:-} == mysql || ${2:-} == postgres ]] || usage_error "--db takes mysql or postgres"
             db=$2; shift ;;
@@ -70,6 +75,7 @@ main() {
     esac
     shift
   done
+  [[ $LAYOUT != swarm || -z $COMPOSE_FILE ]] || usage_error "--compose-file does not apply to --layout swarm"
   : "${COMPOSE_FILE:=$LAB_ROOT/compose/$LAYOUT.yaml}"
   command -v python3 >/dev/null || die "compare.sh needs python3 for the snapshots (scripts/topology.py)"
   docker info >/dev/null 2>&1 || die "no Docker engine answers 'docker info'. Start Docker, then run again."
@@ -78,8 +84,13 @@ main() {
   trap on_exit EXIT
   trap 'exit 130' INT TERM
   teardown
-  build_and_snapshot "by-hand" "$LAB_ROOT/scripts/run-$LAYOUT.sh" "${common[@]}"
-  build_and_snapshot "compose" "$LAB_ROOT/scripts/run-compose.sh" "$LAYOUT" --file "$COMPOSE_FILE" "${common[@]}"
+  if [[ $LAYOUT == swarm ]]; then
+    build_and_snapshot "by-hand" "$LAB_ROOT/scripts/run-swarm.sh" --by-hand "${common[@]}"
+    build_and_snapshot "compose" "$LAB_ROOT/scripts/run-swarm.sh" "${common[@]}"
+  else
+    build_and_snapshot "by-hand" "$LAB_ROOT/scripts/run-$LAYOUT.sh" "${common[@]}"
+    build_and_snapshot "compose" "$LAB_ROOT/scripts/run-compose.sh" "$LAYOUT" --file "$COMPOSE_FILE" "${common[@]}"
+  fi
   step "compare: by hand vs compose ($LAYOUT${db:+, $db})"
   python3 "$LAB_ROOT/scripts/topology.py" diff "$WORK/by-hand.json" "$WORK/compose.json"
 }

@@ -2,6 +2,7 @@
 # run-swarm.sh — the 3-tier layout as a Swarm stack on overlay networks: three app-server replicas, checked.
 #
 # Usage: scripts/run-swarm.sh [--db postgres|mysql] [--port N] [--mode auto|mesh|dnsrr] [--offline]
+#        scripts/run-swarm.sh --by-hand     # the same services with docker service create, one by one
 #        scripts/run-swarm.sh --update      # rolling update of app-server under load; counts failed requests
 #        scripts/run-swarm.sh --down [--volumes]
 #
@@ -90,6 +91,86 @@ deploy() {
   wait_service web-server 1 90
 }
 
+# --- the by-hand twin: what `docker stack deploy` does for us, as the tutorial's docker service create ---
+
+# svc NAME IMAGE OPTIONS...: docker service create, labelled, on the stack's names (so the two are
+# interchangeable: same service, network, secret and volume names, and the same DNS aliases).
+svc() {
+  local name=$1 image=$2; shift 2
+  if docker service inspect "${STACK}_$name" >/dev/null 2>&1; then log "  service ${STACK}_$name exists, reusing"; return; fi
+  # shellcheck disable=SC2046  # labels() is a list of words by design
+  run docker service create --detach --no-resolve-image --name "${STACK}_$name" \
+    $(labels) $(labels | sed 's/--label/--container-label/g') "$@" "$image" >/dev/null
+}
+
+ensure_secret() {  # ensure_secret NAME FILE
+  if docker secret inspect "${STACK}_$1" >/dev/null 2>&1; then log "  secret ${STACK}_$1 exists, reusing"; return; fi
+  # shellcheck disable=SC2046
+  run docker secret create $(labels) "${STACK}_$1" "$2" >/dev/null
+}
+
+ensure_overlay() {  # ensure_overlay NAME: attachable, like the stack's networks
+  refuse_foreign network "${STACK}_$1"
+  if exists network "${STACK}_$1"; then log "  network ${STACK}_$1 exists, reusing"; return; fi
+  # shellcheck disable=SC2046
+  run docker network create -d overlay --attachable $(labels) "${STACK}_$1" >/dev/null
+}
+
+db_service_opts() {  # the database tier's options, as compose/stack-ENGINE.yaml sets them
+  local data=/var/lib/postgresql/data
+  [[ $ENGINE == mysql ]] && data=/var/lib/mysql
+  printf '%s\n' --replicas 1 --endpoint-mode "$DB_ENDPOINT_MODE" \
+    --network "name=${STACK}_backend-net,alias=database" \
+    --secret "source=${STACK}_db_root_password,target=db_root_password" \
+    --secret "source=${STACK}_db_app_password,target=db_app_password" \
+    --env APP_DB_PASSWORD_FILE=/run/secrets/db_app_password \
+    --mount "type=volume,source=${STACK}_$ENGINE-data,target=$data" \
+    --mount "type=bind,source=$LAB_ROOT/db/$ENGINE/initdb,target=/docker-entrypoint-initdb.d,readonly" \
+    --health-interval 5s --health-timeout 3s --health-retries 5 --health-start-period 120s --limit-cpu 1
+  if [[ $ENGINE == mysql ]]; then
+    printf '%s\n' --env MYSQL_ROOT_PASSWORD_FILE=/run/secrets/db_root_password --env MYSQL_DATABASE=myapp \
+      --health-cmd 'mysqladmin ping -h 127.0.0.1 --silent' --limit-memory 768M
+  else
+    printf '%s\n' --env POSTGRES_PASSWORD_FILE=/run/secrets/db_root_password --env POSTGRES_DB=myapp \
+      --health-cmd 'pg_isready -h 127.0.0.1 -U postgres -d myapp' --limit-memory 512M
+  fi
+}
+
+by_hand() {
+  step "1. swarm: one node is enough (docker swarm init only if needed)"
+  ensure_swarm "$OWNER"
+  pick_mode
+  step "2. images, built on this node"
+  build_image "$APP_IMAGE" "$LAB_ROOT/app_server" --build-arg "PYTHON_IMAGE=$PYTHON_IMAGE"
+  build_image "$WEB_IMAGE" "$LAB_ROOT" -f "$LAB_ROOT/nginx/Dockerfile" --build-arg "NGINX_IMAGE=$NGINX_IMAGE"
+  step "3. secrets and overlay networks (docker secret create, docker network create -d overlay --attachable)"
+  ensure_secret db_root_password "$(secret_file root_password)"
+  ensure_secret db_app_password "$(secret_file app_password)"
+  ensure_overlay frontend-net
+  ensure_overlay backend-net
+  ensure_volume "${STACK}_$ENGINE-data"
+  step "4. docker service create: database, app-server (x3), web-server"
+  local opts
+  mapfile -t opts < <(db_service_opts)
+  svc database "$(db_image "$ENGINE")" "${opts[@]}"
+  svc app-server "$APP_IMAGE" --replicas 3 --endpoint-mode "$APP_ENDPOINT_MODE" \
+    --network "name=${STACK}_backend-net,alias=app-server" --network "name=${STACK}_frontend-net,alias=app-server" \
+    --secret "source=${STACK}_db_app_password,target=db_app_password" \
+    --env DB_ENGINE="$ENGINE" --env DATABASE_HOST=database --env DB_USER=appuser --env DB_NAME=myapp \
+    --env DB_PASSWORD_FILE=/run/secrets/db_app_password \
+    --update-parallelism 1 --update-order start-first --update-delay 2s --update-monitor 10s \
+    --update-failure-action rollback --rollback-parallelism 1 --rollback-order start-first \
+    --restart-condition on-failure --restart-max-attempts 5 \
+    --limit-cpu 0.5 --limit-memory 256M --reserve-memory 64M --stop-grace-period 10s
+  svc web-server "$WEB_IMAGE" --replicas 1 --network "name=${STACK}_frontend-net,alias=web-server" \
+    --publish "published=$HOST_PORT,target=80,protocol=tcp,mode=$WEB_PUBLISH_MODE" \
+    --env BACKEND_HOST=app-server --env BACKEND_PORT=3000 --env RESOLVER_VALID=2s \
+    --update-order "$WEB_UPDATE_ORDER" --limit-cpu 0.5 --limit-memory 128M
+  wait_service database 1 180
+  wait_service app-server 3 120
+  wait_service web-server 1 90
+}
+
 # A task container of SERVICE on this node, for probes from inside its namespace.
 task_container() {
   docker ps -q --filter "label=com.docker.swarm.service.name=${STACK}_$1" --filter health=healthy | head -n1
@@ -145,7 +226,7 @@ verify() {
 
 # --update: a new app image tag, rolled out one task at a time (start-first) while requests keep coming.
 rolling_update() {
-  local tag total=300 failed=0 code i
+  local tag total=300 failed=0 code i codes=''
   tag=my-app:update-$(date +%s)
   step "rolling update: docker service update --image $tag ${STACK}_app-server, under load"
   run docker tag "$APP_IMAGE" "$tag"
@@ -153,48 +234,57 @@ rolling_update() {
   log "  sending $total requests to http://127.0.0.1:$HOST_PORT/api/ (about 15 a second) during the update"
   for ((i = 0; i < total; i++)); do
     code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$HOST_PORT/api/" || true)
-    [[ $code == 200 ]] || failed=$((failed + 1))
+    [[ $code == 200 ]] || { failed=$((failed + 1)); codes+=" $code"; }
     sleep 0.06
   done
   wait_service app-server 3 120
   log "  update state: $(docker service inspect -f '{{.UpdateStatus.State}}' "${STACK}_app-server")"
   check "the rolling update finished with every task on $tag" \
     test "$(docker service inspect -f '{{.Spec.TaskTemplate.ContainerSpec.Image}}' "${STACK}_app-server")" = "$tag"
-  check "no request failed during the update ($failed of $total failed)" test "$failed" -eq 0
+  check "no request failed during the update ($failed of $total failed${codes:+; HTTP status:$codes})" \
+    test "$failed" -eq 0
   finish_checks
 }
 
+# remove_labelled_swarm KIND: services, networks, secrets or volumes of this layout (stack or by hand).
+remove_labelled_swarm() {
+  local ids
+  ids=$(docker "$1" ls -q --filter "label=$LAYOUT_LABEL=$LAYOUT")
+  [[ -z $ids ]] && return 0
+  # shellcheck disable=SC2086  # a list of IDs
+  run docker "$1" rm $ids >/dev/null
+}
+
+# wait_gone WHAT CMD...: until CMD prints nothing (bounded: task containers stop within their grace period).
+wait_gone() {
+  local deadline=$((SECONDS + 60))
+  while "${@:2}" | grep -q . && ((SECONDS < deadline)); do sleep 1; done
+}
+
 down() {
-  step "down: docker stack rm $STACK"
-  if swarm_active && docker stack ls --format '{{.Name}}' | grep -qx "$STACK"; then
-    run docker stack rm "$STACK" >/dev/null
-    local deadline=$((SECONDS + 60))
-    # the stack's networks go away only after its task containers have stopped
-    while docker network ls -q --filter "label=com.docker.stack.namespace=$STACK" | grep -q . && ((SECONDS < deadline)); do
-      sleep 1
-    done
+  step "down: the stack (docker stack rm) or its by-hand twin (docker service rm ...)"
+  if swarm_active; then
+    if docker stack ls --format '{{.Name}}' | grep -qx "$STACK"; then run docker stack rm "$STACK" >/dev/null; fi
+    remove_labelled_swarm service
+    wait_gone "task containers" docker ps -aq --filter "label=$LAYOUT_LABEL=$LAYOUT"
+    remove_labelled_swarm network
+    wait_gone "networks" docker network ls -q --filter "label=$LAYOUT_LABEL=$LAYOUT"
+    remove_labelled_swarm secret
   fi
-  if ((DROP_VOLUMES)); then
-    local deadline=$((SECONDS + 30))
-    while docker ps -aq --filter "label=com.docker.stack.namespace=$STACK" | grep -q . && ((SECONDS < deadline)); do
-      sleep 1
-    done
-    docker volume ls -q --filter "label=com.docker.stack.namespace=$STACK" | while read -r v; do
-      run docker volume rm "$v" >/dev/null
-    done
-  fi
+  if ((DROP_VOLUMES)); then remove_labelled_swarm volume; fi
   leave_swarm_if_ours "$OWNER"
   log "swarm layout removed."
 }
 
 main() {
-  ENGINE=postgres HOST_PORT=8080 MODE=auto
+  ENGINE=postgres HOST_PORT=8080 MODE=auto BY_HAND=0
   local args=() update=0
   while (($#)); do
     case $1 in
       --mode) [[ ${2:-} =~ ^(auto|mesh|dnsrr)$ ]] || usage_error "--mode takes auto, mesh or dnsrr (got '${2:-}')"
               MODE=$2; shift ;;
       --update) update=1 ;;
+      --by-hand) BY_HAND=1 ;;
       *) args+=("$1") ;;
     esac
     shift
@@ -211,10 +301,10 @@ main() {
     rolling_update
     return
   fi
-  if ! swarm_active || ! docker stack ls --format '{{.Name}}' | grep -qx "$STACK"; then
+  if ! swarm_active || ! docker service inspect "${STACK}_web-server" >/dev/null 2>&1; then
     port_busy "$HOST_PORT" && die "port $HOST_PORT is busy on this machine. Pick another: scripts/run-swarm.sh --port 8081"
   fi
-  deploy
+  if ((BY_HAND)); then by_hand; else deploy; fi
   verify
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Snapshot a running layout's topology, and compare two snapshots (scripts/compare.sh uses both).
 
-    python3 scripts/topology.py snapshot LAYOUT > hand.json     # LAYOUT: 3tier | webapp
+    python3 scripts/topology.py snapshot LAYOUT > hand.json     # LAYOUT: 3tier | webapp | swarm
     python3 scripts/topology.py diff hand.json compose.json     # exit 0 same, 1 different
 
 A snapshot holds what a learner can see with `docker network inspect` / `docker inspect`, and what the
@@ -25,8 +25,9 @@ import sys
 
 LAB_LABEL = "io.docker-net-lab"
 LAYOUT_LABEL = "io.docker-net-lab.layout"
-OWN_LABELS = ("com.docker.compose.", "io.docker-net-lab.config")  # bookkeeping, not topology
-PROJECT_PREFIXES = ("lab-3tier_", "lab-webapp_")
+# bookkeeping, not topology: compose's and the stack's own labels, the by-hand scripts' config hash
+OWN_LABELS = ("com.docker.compose.", "com.docker.stack.", "io.docker-net-lab.config")
+PROJECT_PREFIXES = ("lab-3tier_", "lab-webapp_", "lab-swarm_")  # compose projects, the swarm stack
 SERVICE_PORTS = {"mysql": 3306, "postgres": 5432, "app": 3000, "nginx": 80}
 
 
@@ -38,7 +39,10 @@ def docker_json(*args: str) -> list[dict]:
 def ids(kind: str, layout: str) -> list[str]:
     ls = ["ps", "-aq"] if kind == "container" else [kind, "ls", "-q"]
     out = subprocess.run(
-        ["docker", *ls, "--filter", f"label={LAYOUT_LABEL}={layout}"], capture_output=True, text=True, check=True
+        ["docker", *ls, "--filter", f"label={LAYOUT_LABEL}={layout}"],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     return out.split()
 
@@ -52,6 +56,9 @@ def bare(name: str) -> str:
 
 
 def image_role(image: str) -> str:
+    image = image.split("@", 1)[0]
+    if image.startswith("my-app:"):  # includes the rolling update's my-app:update-N tags
+        return "app"
     roles = {
         os.environ.get("MYSQL_IMAGE", "mysql:8.4"): "mysql",
         os.environ.get("POSTGRES_IMAGE", "postgres:17"): "postgres",
@@ -64,7 +71,11 @@ def image_role(image: str) -> str:
 
 
 def labels(raw: dict | None) -> dict:
-    return {k: v for k, v in sorted((raw or {}).items()) if k.startswith(LAB_LABEL) and not k.startswith(OWN_LABELS)}
+    return {
+        k: v
+        for k, v in sorted((raw or {}).items())
+        if k.startswith(LAB_LABEL) and not k.startswith(OWN_LABELS)
+    }
 
 
 def container_view(c: dict) -> dict:
@@ -109,21 +120,39 @@ def network_view(n: dict, containers: list[dict]) -> dict:
     }
 
 
-def reachability(views: dict[str, dict]) -> dict[str, dict[str, str]]:
-    """For each ordered pair: 'resolves/port' as yes|no, probed from the source's own namespace."""
+def reachability(
+    views: dict[str, dict], probe_from: dict[str, str] | None = None
+) -> dict[str, dict[str, str]]:
+    """For each ordered pair: 'resolves/port' as yes|no, probed from the source's own namespace (the container
+    named like the source, or probe_from[source]: a Swarm service's task container)."""
     toolbox = os.environ.get("TOOLBOX_IMAGE", "alpine:3.22")
     matrix: dict[str, dict[str, str]] = {}
     for src in sorted(views):
-        targets = [(dst, SERVICE_PORTS.get(views[dst]["image role"], 0)) for dst in sorted(views) if dst != src]
+        targets = [
+            (dst, SERVICE_PORTS.get(views[dst]["image role"], 0)) for dst in sorted(views) if dst != src
+        ]
         probe = "; ".join(
             f"if getent hosts {d} >/dev/null; then r=yes; else r=no; fi; "
             f"if nc -z -w 2 {d} {p} 2>/dev/null; then o=yes; else o=no; fi; echo {d} $r $o"
             for d, p in targets
         )
         out = subprocess.run(
-            ["docker", "run", "--rm", "--network", f"container:{src}", "--label", f"{LAB_LABEL}=1", toolbox,
-             "sh", "-c", probe],
-            capture_output=True, text=True, check=False,
+            [
+                "docker",
+                "run",
+                "--rm",
+                "--network",
+                f"container:{(probe_from or {}).get(src, src)}",
+                "--label",
+                f"{LAB_LABEL}=1",
+                toolbox,
+                "sh",
+                "-c",
+                probe,
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
         ).stdout
         row = {}
         for line in out.splitlines():
@@ -140,9 +169,80 @@ def snapshot(layout: str) -> dict:
     networks = docker_json("network", "inspect", *network_ids) if network_ids else []
     views = {v.pop("_name"): v for v in map(container_view, containers)}
     return {
-        "networks": {bare(n["Name"]): network_view(n, containers) for n in sorted(networks, key=lambda n: n["Name"])},
+        "networks": {
+            bare(n["Name"]): network_view(n, containers) for n in sorted(networks, key=lambda n: n["Name"])
+        },
         "containers": {k: views[k] for k in sorted(views)},
         "reachability": reachability(views),
+    }
+
+
+def service_view(svc: dict, network_names: dict[str, str]) -> dict:
+    spec = svc["Spec"]
+    task = spec["TaskTemplate"]
+    cs = task["ContainerSpec"]
+    endpoint = spec.get("EndpointSpec") or {}
+    limits = (task.get("Resources") or {}).get("Limits") or {}
+    return {
+        "image role": image_role(cs["Image"]),
+        "replicas": (spec["Mode"].get("Replicated") or {}).get("Replicas", "global"),
+        "endpoint mode": endpoint.get("Mode", "vip"),
+        "networks": sorted(
+            bare(network_names.get(n["Target"], n["Target"])) for n in task.get("Networks") or []
+        ),
+        "published ports": sorted(
+            f"{p['PublishedPort']}->{p['TargetPort']}/{p['Protocol']} ({p.get('PublishMode', 'ingress')})"
+            for p in endpoint.get("Ports") or []
+        ),
+        "healthcheck": " ".join((cs.get("Healthcheck") or {}).get("Test") or ["(the image's)"]),
+        "env keys": sorted({e.split("=", 1)[0] for e in cs.get("Env") or []}),
+        "secrets": sorted(x["File"]["Name"] for x in cs.get("Secrets") or []),
+        "mounts": sorted(
+            f"{m['Type']}:{m['Target']}:{'ro' if m.get('ReadOnly') else 'rw'}" for m in cs.get("Mounts") or []
+        ),
+        "update order": (spec.get("UpdateConfig") or {}).get("Order", "stop-first"),
+        "restart condition": (task.get("RestartPolicy") or {}).get("Condition", "any"),
+        "limits": f"cpus={limits.get('NanoCPUs', 0) / 1e9:g} memory={limits.get('MemoryBytes', 0) // 2**20}M",
+        "labels": labels(spec.get("Labels")),
+        "container labels": labels(cs.get("Labels")),
+    }
+
+
+def snapshot_swarm() -> dict:
+    service_ids = subprocess.run(
+        ["docker", "service", "ls", "-q", "--filter", f"label={LAYOUT_LABEL}=swarm"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    services = docker_json("service", "inspect", *service_ids) if service_ids else []
+    network_ids = ids("network", "swarm")
+    networks = docker_json("network", "inspect", *network_ids) if network_ids else []
+    names = {n["Id"]: n["Name"] for n in networks}
+    views = {bare(s["Spec"]["Name"]): service_view(s, names) for s in services}
+    probe_from = {}
+    for svc in services:
+        task = subprocess.run(
+            ["docker", "ps", "-q", "--filter", f"label=com.docker.swarm.service.name={svc['Spec']['Name']}"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+        probe_from[bare(svc["Spec"]["Name"])] = task[0] if task else "missing"
+    net_views = {}
+    for n in sorted(networks, key=lambda n: n["Name"]):
+        net_views[bare(n["Name"])] = {
+            "driver": n["Driver"],
+            "attachable": n["Attachable"],
+            "internal": n["Internal"],
+            "ipv6": n["EnableIPv6"],
+            "services": sorted(k for k, v in views.items() if bare(n["Name"]) in v["networks"]),
+            "labels": labels(n.get("Labels")),
+        }
+    return {
+        "networks": net_views,
+        "containers": {k: views[k] for k in sorted(views)},
+        "reachability": reachability(views, probe_from),
     }
 
 
@@ -169,8 +269,9 @@ def diff(hand_file: str, compose_file: str) -> int:
         hand = json.load(f)
     with open(compose_file) as f:
         comp = json.load(f)
-    a, b = flatten({k: hand[k] for k in ("networks", "containers")}), flatten(
-        {k: comp[k] for k in ("networks", "containers")}
+    a, b = (
+        flatten({k: hand[k] for k in ("networks", "containers")}),
+        flatten({k: comp[k] for k in ("networks", "containers")}),
     )
     a.update({f"reachability / {s} -> {d}": v for s, r in hand["reachability"].items() for d, v in r.items()})
     b.update({f"reachability / {s} -> {d}": v for s, r in comp["reachability"].items() for d, v in r.items()})
@@ -196,8 +297,9 @@ def diff(hand_file: str, compose_file: str) -> int:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) == 2 and argv[0] == "snapshot" and argv[1] in ("3tier", "webapp"):
-        json.dump(snapshot(argv[1]), sys.stdout, indent=2, ensure_ascii=False)
+    if len(argv) == 2 and argv[0] == "snapshot" and argv[1] in ("3tier", "webapp", "swarm"):
+        taken = snapshot_swarm() if argv[1] == "swarm" else snapshot(argv[1])
+        json.dump(taken, sys.stdout, indent=2, ensure_ascii=False)
         print()
         return 0
     if len(argv) == 3 and argv[0] == "diff":

@@ -66,7 +66,9 @@ def test_rolling_update_drops_no_request(stack: tuple[str, str]) -> None:
 
 
 def test_down_restores_the_swarm_state_and_leaves_nothing(state_before: str) -> None:
-    assert_ok(script("run-swarm.sh", "--down", "--volumes"))  # the last engine's stack fixture may still be up
+    assert_ok(
+        script("run-swarm.sh", "--down", "--volumes")
+    )  # the last engine's stack fixture may still be up
     assert swarm_state() == state_before
     assert_ok(script("run-swarm.sh"))
     assert_ok(script("run-swarm.sh", "--down", "--volumes"))
@@ -77,3 +79,20 @@ def test_down_restores_the_swarm_state_and_leaves_nothing(state_before: str) -> 
     if swarm_state() == "active":  # the swarm was there before: the stack's secrets must be gone anyway
         secrets = docker("secret", "ls", "-q", "--filter", f"label=com.docker.stack.namespace={STACK}")
         assert secrets.stdout == ""
+
+
+def test_by_hand_services_and_the_stack_compare_identical(state_before: str) -> None:
+    assert_ok(
+        script("run-swarm.sh", "--down", "--volumes")
+    )  # the last engine's stack fixture may still be up
+    result = script("compare.sh", "--layout", "swarm")
+    assert_ok(result)
+    assert "IDENTICAL" in result.stdout and " | NO" not in result.stdout
+    for row in (
+        "containers / app-server / replicas",
+        "containers / app-server / endpoint mode",
+        "containers / web-server / published ports",
+        "reachability / web-server -> database",
+    ):
+        assert row in result.stdout, f"the comparison must cover {row!r}"
+    assert swarm_state() == state_before

@@ -1,0 +1,109 @@
+# shellcheck shell=bash
+# Section "1. Bridge (기본값)" and "컨테이너 간 통신 › 1. 기본 Bridge 네트워크에서의 통신": `docker network ls`
+# shows bridge/host/none; containers run without --network land on the default bridge, where they reach
+# each other by IP but not by name (the default bridge has no embedded DNS).
+# Sourced by scripts/lab.sh, which provides lib.sh (run, check, probe ...) and removes what this made.
+# shellcheck disable=SC2034  # LAB_TITLE is read by lab.sh
+LAB_TITLE="Docker 네트워크 드라이버 › 1. Bridge + 컨테이너 간 통신 › 1. 기본 Bridge — by IP, not by name"
+
+# run_capture CMD...: `run`, keeping the command's output (stdout and stderr) in RUN_OUT and its exit status
+# in RUN_RC, and showing the output indented. Not `$(run ...)`: a subshell would lose run's numbering.
+run_capture() {
+  local f
+  f=$(mktemp)
+  RUN_RC=0
+  run "$@" >"$f" 2>&1 || RUN_RC=$?
+  head -n 1 "$f" >&2                       # the numbered command line that run printed
+  RUN_OUT=$(tail -n +2 "$f")
+  rm -f "$f"
+  if [[ -n $RUN_OUT ]]; then sed 's/^/      /' <<<"$RUN_OUT" >&2; fi
+}
+
+# toolbox NAME [docker run options...]: a throwaway container (the tutorial's `alpine sleep 1000`).
+toolbox() {
+  local name=$1; shift
+  # shellcheck disable=SC2046  # labels() is a list of words by design
+  run docker run -d --name "$name" $(labels) "$@" "$TOOLBOX_IMAGE" sleep 1000 >/dev/null
+}
+
+one_line() { tr '\n' ' ' <<<"$1" | sed 's/ *$//'; }
+networks_of() { docker inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}' "$1" | xargs; }
+
+# builtin_networks_listed: bridge, host and none are listed with their drivers bridge, host and null.
+builtin_networks_listed() {
+  local listed
+  listed=$(docker network ls --format '{{.Name}}={{.Driver}}')
+  grep -qx 'bridge=bridge' <<<"$listed" && grep -qx 'host=host' <<<"$listed" && grep -qx 'none=null' <<<"$listed"
+}
+
+# failed_to_resolve RC OUTPUT: the command failed and said the name does not resolve (glibc's and busybox's
+# wordings, so the check also holds with the tutorial's alpine).
+failed_to_resolve() {
+  (($1 != 0)) && grep -Eqi 'name or service not known|bad address|unknown host|no address associated|temporary failure in name resolution' <<<"$2"
+}
+
+# require_free KIND NAME...: stop before doing anything when a name this section uses is taken — by a
+# learner's own object or by another lab still running (names are engine-wide). The lab never removes or
+# reuses what this section did not make.
+require_free() {
+  local kind=$1 name owner where=Labels; shift
+  [[ $kind == container ]] && where=Config.Labels
+  for name in "$@"; do
+    exists "$kind" "$name" || continue
+    owner=$(label_of "$kind" "$name" "$where" "$LAYOUT_LABEL")
+    if [[ -n $owner ]]; then owner="it belongs to the lab's '$owner' run, which may still be going"
+    else owner="it is not the lab's"; fi
+    die "a $kind named '$name' already exists ($owner). This section needs the name: remove it (docker $kind rm $name) or let that run finish, then run again."
+  done
+}
+
+lab_main() {
+  require_free container web db container1 container2
+  step "1. Bridge (기본값): docker network ls"
+  run docker network ls >&2
+  check "docker network ls shows the built-in networks bridge (driver bridge), host (host) and none (null)" \
+    builtin_networks_listed
+
+  step "1. Bridge (기본값): docker run -d --name web nginx; docker run -d --name db mysql:5.7"
+  # shellcheck disable=SC2046  # labels() is a list of words by design
+  run docker run -d --name web $(labels) "$NGINX_IMAGE" >/dev/null
+  log "  tutorial: docker run -d --name db mysql:5.7; we run a listener of ours on 3306 instead, because"
+  log "  mysql:5.7 without MYSQL_ROOT_PASSWORD (or another password variable) exits at once (erratum), and"
+  log "  mysql:5.7 is end-of-life. This step is about the network, not the database."
+  # shellcheck disable=SC2046
+  run docker run -d --name db $(labels) "$TOOLBOX_IMAGE" nc -lk -p 3306 >/dev/null
+  local web_nets db_nets db_ip
+  web_nets=$(networks_of web) db_nets=$(networks_of db)
+  check "web and db, run without --network, are on the default bridge (web: $web_nets; db: $db_nets)" \
+    test "$web_nets $db_nets" = "bridge bridge"
+  db_ip=$(ip_on db bridge)
+  check "web reaches db by IP on the default bridge (opened ${db_ip:-?}:3306)" port_open web "${db_ip:-0.0.0.0}" 3306
+
+  step "컨테이너 간 통신 › 1. 기본 Bridge: two containers"
+  toolbox container1
+  toolbox container2
+
+  step "IP 주소 확인: docker inspect container1 | grep IPAddress"
+  log "  tutorial greps IPAddress, which also matches the deprecated top-level field (empty on user-defined"
+  log "  networks). We read the address the container has on the network: .NetworkSettings.Networks.bridge"
+  local ip1 ip2
+  run docker inspect -f '{{.NetworkSettings.Networks.bridge.IPAddress}}' container1 >&2
+  run docker inspect -f '{{.NetworkSettings.Networks.bridge.IPAddress}}' container2 >&2
+  ip1=$(ip_on container1 bridge) ip2=$(ip_on container2 bridge)
+  check "container1 and container2 have addresses on the default bridge ($ip1, $ip2)" \
+    test -n "$ip1" -a -n "$ip2" -a "$ip1" != "$ip2"
+
+  step "container1에서 container2로 ping (IP 사용): docker exec container1 ping -c 3 ${ip2:-IP}"
+  run_capture docker exec container1 ping -c 3 -W 2 "${ip2:-0.0.0.0}"
+  check "container1 pings container2 by IP ${ip2:-?} (exit $RUN_RC, $(grep -o '[0-9]* received' <<<"$RUN_OUT"))" \
+    test "$RUN_RC" -eq 0
+
+  step "… and by name? docker exec container1 ping -c 3 container2"
+  # On the default bridge the name goes to the resolvers the host uses (no embedded DNS), which do not
+  # know our containers: the lookup fails before any packet is sent to container2.
+  run_capture docker exec container1 ping -c 3 -W 2 container2
+  check "container1 cannot ping container2 by name: it does not resolve (exit $RUN_RC, saw: $(one_line "$RUN_OUT"))" \
+    failed_to_resolve "$RUN_RC" "$RUN_OUT"
+  check "container1 has no embedded DNS (no 127.0.0.11 in /etc/resolv.conf): the default bridge has none" \
+    not docker exec container1 grep -q '^nameserver 127.0.0.11' /etc/resolv.conf
+}

@@ -1,0 +1,104 @@
+# shellcheck shell=bash
+# Section "4. Custom Bridge", "컨테이너 간 통신 › 2. 사용자 정의 네트워크에서의 통신" and "컨테이너 네트워크
+# 연결/해제": on a user-defined bridge containers reach each other by name (Docker's embedded DNS at
+# 127.0.0.11), and `docker network connect`/`disconnect` change that on a running container.
+# Sourced by scripts/lab.sh, which provides lib.sh (run, check, probe ...) and removes what this made.
+# shellcheck disable=SC2034  # LAB_TITLE is read by lab.sh
+LAB_TITLE="4. Custom Bridge + 컨테이너 간 통신 › 2. 사용자 정의 네트워크 + 연결/해제 — by name, live"
+
+# run_capture CMD...: `run`, keeping the command's output (stdout and stderr) in RUN_OUT and its exit status
+# in RUN_RC, and showing the output indented. Not `$(run ...)`: a subshell would lose run's numbering.
+run_capture() {
+  local f
+  f=$(mktemp)
+  RUN_RC=0
+  run "$@" >"$f" 2>&1 || RUN_RC=$?
+  head -n 1 "$f" >&2                       # the numbered command line that run printed
+  RUN_OUT=$(tail -n +2 "$f")
+  rm -f "$f"
+  if [[ -n $RUN_OUT ]]; then sed 's/^/      /' <<<"$RUN_OUT" >&2; fi
+}
+
+received() { grep -o '[0-9]* received' <<<"$1" || echo 'no reply'; }
+
+# resolves_to FROM NAME IP: FROM's resolver answers NAME with IP (the address NAME has on the network).
+# (A here-string, not `getent | grep -q`: with pipefail an early-quitting grep can fail the pipeline.)
+resolves_to() { [[ -n $3 ]] && grep -qxF -- "$3" <<<"$(docker exec "$1" getent hosts "$2" | awk '{print $1}')"; }
+name_resolves() { docker exec "$1" getent hosts "$2"; }           # name_resolves FROM NAME
+uses_embedded_dns() { docker exec "$1" grep -q '^nameserver 127.0.0.11$' /etc/resolv.conf; }
+
+# require_free KIND NAME...: stop before doing anything when a name this section uses is taken — by a
+# learner's own object or by another lab still running (names are engine-wide). The lab never removes or
+# reuses what this section did not make.
+require_free() {
+  local kind=$1 name owner where=Labels; shift
+  [[ $kind == container ]] && where=Config.Labels
+  for name in "$@"; do
+    exists "$kind" "$name" || continue
+    owner=$(label_of "$kind" "$name" "$where" "$LAYOUT_LABEL")
+    if [[ -n $owner ]]; then owner="it belongs to the lab's '$owner' run, which may still be going"
+    else owner="it is not the lab's"; fi
+    die "a $kind named '$name' already exists ($owner). This section needs the name: remove it (docker $kind rm $name) or let that run finish, then run again."
+  done
+}
+
+lab_main() {
+  require_free container web db my-container
+  require_free network my-network
+  step "4. Custom Bridge: docker network create my-network"
+  log "  (컨테이너 간 통신 › 2 runs the same commands on a network named app-network; the troubleshoot lab uses"
+  log "  that name. Here both blocks are one: my-network, web and db.)"
+  ensure_network my-network
+
+  step "4. Custom Bridge: docker run -d --network my-network --name web nginx / --name db mysql:5.7"
+  # shellcheck disable=SC2046  # labels() is a list of words by design
+  run docker run -d --network my-network --name web $(labels) "$NGINX_IMAGE" >/dev/null
+  log "  tutorial: docker run -d --network my-network --name db mysql:5.7 -e MYSQL_ROOT_PASSWORD=secret;"
+  log "  we run a listener of ours on 3306 instead, because that line fails twice (errata): -e after the image"
+  log "  name is passed to mysqld as an argument, so MySQL sees no password and exits; and mysql:5.7 is"
+  log "  end-of-life. (Fixed form: docker run -d --network my-network --name db -e MYSQL_ROOT_PASSWORD=secret"
+  log "  mysql:8.4.) This step is about names on the network, not the database."
+  # shellcheck disable=SC2046
+  run docker run -d --network my-network --name db $(labels) "$TOOLBOX_IMAGE" nc -lk -p 3306 >/dev/null
+
+  step "컨테이너 이름으로 통신 (DNS 자동 설정): docker exec web ping -c 3 db; docker exec db ping -c 3 web"
+  log "  nginx's image has no ping: we run the toolbox in web's network namespace (--network container:web),"
+  log "  which has web's interfaces and web's resolver — the same as 'docker exec web ping' would."
+  # shellcheck disable=SC2046
+  run_capture docker run --rm --network container:web $(labels) "$TOOLBOX_IMAGE" ping -c 3 -W 2 db
+  check "web pings db by name on my-network (exit $RUN_RC, $(received "$RUN_OUT"))" test "$RUN_RC" -eq 0
+  run_capture docker exec db ping -c 3 -W 2 web
+  check "db pings web by name on my-network (exit $RUN_RC, $(received "$RUN_OUT"))" test "$RUN_RC" -eq 0
+  check "web opens db:3306 by name (our listener)" port_open web db 3306
+  local db_ip
+  db_ip=$(ip_on db my-network)
+  check "the name 'web' resolves from db to web's address on my-network ($(ip_on web my-network))" \
+    resolves_to db web "$(ip_on web my-network)"
+  run docker exec db cat /etc/resolv.conf >&2
+  check "db asks Docker's embedded DNS: /etc/resolv.conf says nameserver 127.0.0.11" uses_embedded_dns db
+
+  step "컨테이너 네트워크 연결/해제: a running container outside my-network"
+  # shellcheck disable=SC2046
+  run docker run -d --name my-container $(labels) "$TOOLBOX_IMAGE" sleep 1000 >/dev/null
+  run_capture docker exec my-container ping -c 1 -W 2 db
+  check "before connect: my-container (default bridge) cannot resolve 'db' (exit $RUN_RC)" \
+    not name_resolves my-container db
+
+  step "docker network connect my-network my-container"
+  run docker network connect my-network my-container
+  run_capture docker exec my-container ping -c 3 -W 2 db
+  check "after connect: my-container pings db by name, without a restart (exit $RUN_RC, $(received "$RUN_OUT"))" \
+    test "$RUN_RC" -eq 0
+  check "after connect: my-container has an address on my-network ($(ip_on my-container my-network))" \
+    test -n "$(ip_on my-container my-network)"
+  check "after connect: my-container's resolver is the embedded DNS (127.0.0.11)" uses_embedded_dns my-container
+
+  step "docker network disconnect my-network my-container"
+  run docker network disconnect my-network my-container
+  run_capture docker exec my-container ping -c 1 -W 2 db
+  check "after disconnect: 'db' no longer resolves for my-container (exit $RUN_RC)" not name_resolves my-container db
+  check "after disconnect: my-container cannot open db's address ${db_ip:-?}:3306 either (no shared network)" \
+    not docker exec my-container nc -z -w 2 "${db_ip:-0.0.0.0}" 3306
+  check "after disconnect: my-container is still on the default bridge ($(ip_on my-container bridge))" \
+    test -n "$(ip_on my-container bridge)"
+}

@@ -1,0 +1,129 @@
+# shellcheck shell=bash
+# Section "2. Host": a container on the host network uses the host's network stack — it serves on a host
+# port with no -p, sees the host's interfaces, and -p is ignored (Docker warns).
+# Sourced by scripts/lab.sh, which provides lib.sh (run, check, probe ...) and removes what this made.
+# shellcheck disable=SC2034  # LAB_TITLE is read by lab.sh
+LAB_TITLE="Docker 네트워크 드라이버 › 2. Host — the host's ports and interfaces, -p ignored"
+
+# run_capture CMD...: `run`, keeping the command's output (stdout and stderr) in RUN_OUT and its exit status
+# in RUN_RC, and showing the output indented. Not `$(run ...)`: a subshell would lose run's numbering.
+run_capture() {
+  local f
+  f=$(mktemp)
+  RUN_RC=0
+  run "$@" >"$f" 2>&1 || RUN_RC=$?
+  head -n 1 "$f" >&2                       # the numbered command line that run printed
+  RUN_OUT=$(tail -n +2 "$f")
+  rm -f "$f"
+  if [[ -n $RUN_OUT ]]; then sed 's/^/      /' <<<"$RUN_OUT" >&2; fi
+}
+
+# free_port: a TCP port nothing listens on at 127.0.0.1, picked at random in 20000-59999 so that labs
+# running at the same time rarely pick the same one.
+free_port() {
+  local port
+  for _ in {1..50}; do
+    port=$((20000 + RANDOM % 40000))
+    port_busy "$port" || { echo "$port"; return 0; }
+  done
+  die "found no free TCP port on 127.0.0.1 in 50 tries; free some ports and run again"
+}
+
+# wait_http URL SECONDS: until URL answers HTTP 2xx (bounded).
+wait_http() {
+  local deadline=$((SECONDS + $2))
+  until curl -fsS --max-time 2 -o /dev/null "$1" 2>/dev/null; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.5
+  done
+}
+
+# links: the interface names of the current network namespace, sorted, one line. veth* come and go as
+# other containers start and stop, so they are left out of the comparison.
+links() { ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | grep -v '^veth' | sort | xargs; }
+links_in() { docker exec "$1" sh -c "ip -o link show | awk -F': ' '{print \$2}' | sed 's/@.*//' | grep -v '^veth' | sort | xargs"; }
+
+# same_links_as_host NAME: NAME sees the host's interfaces. (On Docker Desktop the engine's host is a VM:
+# the container sees the VM's interfaces, not the laptop's, and this check fails — which is the truth.) Compared up to 3 times, because another
+# network created or removed between the two readings changes the list.
+same_links_as_host() {
+  for _ in 1 2 3; do
+    [[ $(links_in "$1") == "$(links)" ]] && return 0
+    sleep 1
+  done
+  return 1
+}
+
+# write_site_template: nginx's default site, listening on ${NGINX_PORT} (filled in by the image's envsubst
+# step) instead of 80. In a temporary folder that lab_cleanup removes.
+write_site_template() {
+  TEMPLATE_DIR=$(mktemp -d)
+  chmod 755 "$TEMPLATE_DIR"   # nginx reads it as its own user
+  # shellcheck disable=SC2016  # ${NGINX_PORT} is for nginx's envsubst, not for this shell
+  printf '%s\n' 'server {' '    listen ${NGINX_PORT};' \
+    '    location / { root /usr/share/nginx/html; index index.html; }' '}' >"$TEMPLATE_DIR/default.conf.template"
+  chmod 644 "$TEMPLATE_DIR/default.conf.template"
+}
+
+lab_cleanup() { if [[ -n ${TEMPLATE_DIR:-} ]]; then rm -rf "$TEMPLATE_DIR"; fi; }
+
+# require_free KIND NAME...: stop before doing anything when a name this section uses is taken — by a
+# learner's own object or by another lab still running (names are engine-wide). The lab never removes or
+# reuses what this section did not make.
+require_free() {
+  local kind=$1 name owner where=Labels; shift
+  [[ $kind == container ]] && where=Config.Labels
+  for name in "$@"; do
+    exists "$kind" "$name" || continue
+    owner=$(label_of "$kind" "$name" "$where" "$LAYOUT_LABEL")
+    if [[ -n $owner ]]; then owner="it belongs to the lab's '$owner' run, which may still be going"
+    else owner="it is not the lab's"; fi
+    die "a $kind named '$name' already exists ($owner). This section needs the name: remove it (docker $kind rm $name) or let that run finish, then run again."
+  done
+}
+
+lab_main() {
+  require_free container web bridged host-with-p
+  local port p_port url
+  port=$(free_port)
+  url=http://127.0.0.1:$port/
+
+  step "2. Host: docker run -d --network host --name web nginx"
+  if port_busy 80; then log "  port 80 on this host is taken already: the tutorial's nginx could not bind it."
+  else log "  port 80 on this host is free right now, but a learner's often is not."; fi
+  log "  On the host network the container's port 80 IS the host's port 80 (a common collision: erratum)."
+  log "  We move nginx to a free port, $port: the nginx image renders /etc/nginx/templates/*.template at start,"
+  log "  so a one-line site template that listens on \${NGINX_PORT} replaces its default site."
+  write_site_template
+  # shellcheck disable=SC2046  # labels() is a list of words by design
+  run docker run -d --network host --name web $(labels) -e "NGINX_PORT=$port" \
+    -v "$TEMPLATE_DIR/default.conf.template:/etc/nginx/templates/default.conf.template:ro" "$NGINX_IMAGE" >/dev/null
+  wait_http "$url" 20 || log "  nginx did not answer on $url within 20s; its log:$(docker logs --tail 10 web 2>&1 | sed 's/^/    | /')"
+  run_capture curl -sSI "$url"
+  check "curl $url from the host reaches nginx in the container ($(head -n 1 <<<"$RUN_OUT" | tr -d '\r')), with no -p" \
+    http_has "$url" nginx
+  check "web publishes no port (docker port web is empty): there is nothing to map" not_published web
+  check "web's network mode is host ($(docker inspect -f '{{.HostConfig.NetworkMode}}' web))" \
+    test "$(docker inspect -f '{{.HostConfig.NetworkMode}}' web)" = host
+
+  step "2. Host: the container sees the host's interfaces"
+  log "  host:        $(links)"
+  log "  inside web:  $(links_in web)   (veth* left out: they come and go with other containers)"
+  run docker exec web ip -o link show >/dev/null
+  check "web's interfaces are the host's (same list, docker0 included)" same_links_as_host web
+  # shellcheck disable=SC2046
+  run docker run -d --name bridged $(labels) "$TOOLBOX_IMAGE" sleep 1000 >/dev/null
+  check "for contrast, a container on the default bridge sees only lo and eth0 ($(links_in bridged))" \
+    test "$(links_in bridged)" = "eth0 lo"
+
+  step "2. Host: -p with --network host is ignored"
+  p_port=$(free_port)
+  while [[ $p_port == "$port" ]]; do p_port=$(free_port); done   # web's port is busy now, but be sure
+  # shellcheck disable=SC2046
+  run_capture docker run -d --network host -p "127.0.0.1:$p_port:80" --name host-with-p $(labels) \
+    "$TOOLBOX_IMAGE" sleep 1000
+  check "docker run warns: 'Published ports are discarded when using host network mode'" \
+    grep -q 'Published ports are discarded when using host network mode' <<<"$RUN_OUT"
+  check "host-with-p still runs, with no port mapping (docker port is empty)" not_published host-with-p
+  check "nothing listens on 127.0.0.1:$p_port (the -p mapping was never made)" not port_busy "$p_port"
+}

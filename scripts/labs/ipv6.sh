@@ -1,0 +1,119 @@
+# shellcheck shell=bash
+# Section "4. Custom Bridge › IPv6": `--ipv6 --subnet 2001:db8:1234::/64` gives containers addresses in that
+# subnet, reachable over IPv6; `--ipv6 --ipv4=false` gives no IPv4 address at all, yet IPv6 and names work.
+# 2001:db8::/32 is the documentation prefix: it is only ever used inside these two networks.
+# Sourced by scripts/lab.sh, which provides lib.sh (run, check, probe ...) and removes what this made.
+# shellcheck disable=SC2034  # LAB_TITLE is read by lab.sh
+LAB_TITLE="4. Custom Bridge › IPv6 (my-ipv6-net, v6net) — dual stack and IPv6-only"
+
+V6_SUBNET=2001:db8:1234::/64
+
+# run_capture CMD...: `run`, keeping the command's output (stdout and stderr) in RUN_OUT and its exit status
+# in RUN_RC, and showing the output indented. Not `$(run ...)`: a subshell would lose run's numbering.
+run_capture() {
+  local f
+  f=$(mktemp)
+  RUN_RC=0
+  run "$@" >"$f" 2>&1 || RUN_RC=$?
+  head -n 1 "$f" >&2                       # the numbered command line that run printed
+  RUN_OUT=$(tail -n +2 "$f")
+  rm -f "$f"
+  if [[ -n $RUN_OUT ]]; then sed 's/^/      /' <<<"$RUN_OUT" >&2; fi
+}
+
+toolbox() {  # toolbox NAME NETWORK: a throwaway container (the tutorial's `alpine sleep 1000`) on NETWORK
+  # shellcheck disable=SC2046  # labels() is a list of words by design
+  run docker run -d --name "$1" --network "$2" $(labels) "$TOOLBOX_IMAGE" sleep 1000 >/dev/null
+}
+
+# has_ipv6_subnet NET SUBNET: NET has IPv6 enabled and SUBNET among its IPAM subnets.
+has_ipv6_subnet() {
+  [[ $(docker network inspect -f '{{.EnableIPv6}}' "$1") == true ]] && [[ " $(subnets_of "$1") " == *" $2 "* ]]
+}
+ipv6_on() { docker inspect -f "{{ (index .NetworkSettings.Networks \"$2\").GlobalIPv6Address }}" "$1"; }
+subnets_of() { docker network inspect -f '{{range .IPAM.Config}}{{.Subnet}} {{end}}' "$1" | xargs; }
+received() { grep -o '[0-9]* received' <<<"$1" || echo 'no reply'; }
+
+# in_v6_subnet ADDR: ADDR is in 2001:db8:1234::/64 (the first four groups are 2001:db8:1234:0; the
+# compressed forms Docker prints are 2001:db8:1234::N or 2001:db8:1234:0:...).
+in_v6_subnet() {
+  local a
+  (($#)) || return 1
+  for a in "$@"; do [[ $a =~ ^2001:db8:1234:(:|0:) ]] || return 1; done
+}
+
+# pinged RC OUTPUT ADDR: the ping exited 0 and its replies came from ADDR (so it went over IPv6).
+pinged() { (($1 == 0)) && [[ -n $3 ]] && grep -qF "($3)" <<<"$2"; }
+
+# ipv4_addresses NAME: the IPv4 addresses NAME's interfaces have, besides loopback.
+ipv4_addresses() { docker exec "$1" ip -4 -o addr show scope global | awk '{print $4}' | xargs; }
+
+# resolves_to_v6 FROM NAME ADDR: FROM resolves NAME (any family) and gets exactly ADDR, an IPv6 address.
+resolves_to_v6() {
+  [[ -n $3 ]] && [[ $(docker exec "$1" getent hosts "$2" | awk '{print $1}' | xargs) == "$3" ]]
+}
+
+# require_free KIND NAME...: stop before doing anything when a name this section uses is taken — by a
+# learner's own object or by another lab still running (names are engine-wide). The lab never removes or
+# reuses what this section did not make.
+require_free() {
+  local kind=$1 name owner where=Labels; shift
+  [[ $kind == container ]] && where=Config.Labels
+  for name in "$@"; do
+    exists "$kind" "$name" || continue
+    owner=$(label_of "$kind" "$name" "$where" "$LAYOUT_LABEL")
+    if [[ -n $owner ]]; then owner="it belongs to the lab's '$owner' run, which may still be going"
+    else owner="it is not the lab's"; fi
+    die "a $kind named '$name' already exists ($owner). This section needs the name: remove it (docker $kind rm $name) or let that run finish, then run again."
+  done
+}
+
+lab_main() {
+  require_free container ipv6-a ipv6-b v6only-a v6only-b
+  require_free network my-ipv6-net v6net
+  local a_v6 b_v6 b_v4
+  step "IPv6 지원 네트워크 생성: docker network create --ipv6 --subnet $V6_SUBNET my-ipv6-net"
+  ensure_network my-ipv6-net --ipv6 --subnet "$V6_SUBNET"
+  check "my-ipv6-net has IPv6 on and the subnet $V6_SUBNET (subnets: $(subnets_of my-ipv6-net))" \
+    has_ipv6_subnet my-ipv6-net "$V6_SUBNET"
+  toolbox ipv6-a my-ipv6-net
+  toolbox ipv6-b my-ipv6-net
+  a_v6=$(ipv6_on ipv6-a my-ipv6-net) b_v6=$(ipv6_on ipv6-b my-ipv6-net) b_v4=$(ip_on ipv6-b my-ipv6-net)
+  check "both containers got IPv6 addresses in $V6_SUBNET (ipv6-a: ${a_v6:-none}, ipv6-b: ${b_v6:-none})" \
+    in_v6_subnet "$a_v6" "$b_v6"
+  check "dual stack: --ipv6 adds IPv6, IPv4 stays (ipv6-b also has ${b_v4:-no IPv4 address})" test -n "$b_v4"
+  run_capture docker exec ipv6-a ping -6 -c 3 -W 2 ipv6-b
+  check "ipv6-a pings ipv6-b by name over IPv6 (ping -6: exit $RUN_RC, $(received "$RUN_OUT") from $b_v6)" \
+    pinged "$RUN_RC" "$RUN_OUT" "$b_v6"
+  check "ipv6-b opens a TCP connection back to ipv6-a's IPv6 address [${a_v6:-?}] (listener of ours on 8080)" \
+    v6_tcp_reaches ipv6-b ipv6-a "$a_v6"
+
+  step "IPv6 전용 네트워크: docker network create --ipv6 --ipv4=false v6net"
+  log "  (no --subnet, as in the tutorial: Docker picks an IPv6 subnet itself — a private fd00::/8 one)"
+  ensure_network v6net --ipv6 --ipv4=false
+  check "v6net has IPv4 off and IPv6 on (EnableIPv4/EnableIPv6: $(docker network inspect \
+    -f '{{.EnableIPv4}}/{{.EnableIPv6}}' v6net); subnets: $(subnets_of v6net))" \
+    test "$(docker network inspect -f '{{.EnableIPv4}}/{{.EnableIPv6}}' v6net)" = false/true
+  toolbox v6only-a v6net
+  toolbox v6only-b v6net
+  a_v6=$(ipv6_on v6only-a v6net) b_v6=$(ipv6_on v6only-b v6net) b_v4=$(ip_on v6only-b v6net)
+  run docker exec v6only-b ip -o addr show dev eth0 >&2
+  check "v6only-b has no IPv4 address at all (inspect: '${b_v4}'; ip -4 addr: '$(ipv4_addresses v6only-b)')" \
+    test -z "$b_v4$(ipv4_addresses v6only-b)"
+  check "v6only-b has an IPv6 address (${b_v6:-none})" test -n "$b_v6"
+  check "v6only-b has no IPv4 route (ip -4 route is empty)" test -z "$(docker exec v6only-b ip -4 route)"
+  run_capture docker exec v6only-a getent hosts v6only-b
+  check "name resolution still works: getent hosts v6only-b answers its IPv6 address (${RUN_OUT:-nothing})" \
+    resolves_to_v6 v6only-a v6only-b "$b_v6"
+  run_capture docker exec v6only-a ping -c 3 -W 2 v6only-b
+  check "v6only-a pings v6only-b by name, over IPv6 (exit $RUN_RC, $(received "$RUN_OUT") from $b_v6)" \
+    pinged "$RUN_RC" "$RUN_OUT" "$b_v6"
+}
+
+# v6_tcp_reaches FROM TO ADDR: a listener of ours on TO's port 8080; FROM connects to [ADDR]:8080 over IPv6.
+v6_tcp_reaches() {
+  [[ -n $3 ]] || return 1
+  docker exec -d "$2" nc -6 -l -p 8080
+  sleep 0.5
+  docker exec "$1" nc -6 -z -w 3 "$3" 8080
+}

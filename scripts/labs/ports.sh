@@ -1,0 +1,140 @@
+# shellcheck shell=bash
+# Section "포트 매핑": one port, two ports, every interface (0.0.0.0), a random host port found with
+# `docker port`, and UDP — each checked by connecting on 127.0.0.1.
+# Host ports are chosen free at run time (the tutorial's 8080/8443/514 may be taken, and 514 is privileged).
+# Sourced by scripts/lab.sh, which provides lib.sh (run, check, probe ...) and removes what this made.
+# shellcheck disable=SC2034  # LAB_TITLE is read by lab.sh
+LAB_TITLE="포트 매핑 › 포트 공개 및 매핑 + 포트 확인 — TCP, UDP, random ports"
+
+TAKEN_PORTS=" "   # ports this section picked already, so two steps never pick the same one
+
+# pick_port VAR: set VAR to a port nothing listens on at 127.0.0.1 (TCP), picked at random in 20000-59999 so that labs
+# running at the same time rarely pick the same one. UDP cannot be probed this way; a random pick in
+# that range is free in practice, and docker run says so plainly if it is not.
+# (Not $(free_port): TAKEN_PORTS must be updated in this shell, not in a subshell.)
+pick_port() {
+  local port
+  for _ in {1..50}; do
+    port=$((20000 + RANDOM % 40000))
+    [[ $TAKEN_PORTS == *" $port "* ]] && continue
+    port_busy "$port" && continue
+    TAKEN_PORTS+="$port "
+    printf -v "$1" '%s' "$port"; return 0
+  done
+  die "found no free port on 127.0.0.1 in 50 tries; free some ports and run again"
+}
+
+# wait_http URL SECONDS: until URL answers HTTP 2xx (bounded).
+wait_http() {
+  local deadline=$((SECONDS + $2))
+  until curl -fsS --max-time 2 -o /dev/null "$1" 2>/dev/null; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.5
+  done
+}
+
+nginx_on() {  # nginx_on NAME [docker run -p options...]: the tutorial's `docker run -d -p ... nginx`
+  local name=$1; shift
+  # shellcheck disable=SC2046  # labels() is a list of words by design
+  run docker run -d --name "$name" $(labels) "$@" "$NGINX_IMAGE" >/dev/null
+}
+
+# answers URL: nginx answers on URL (we wait a little: nginx takes a moment to start).
+answers() { wait_http "$1" 20 && http_has "$1" nginx; }
+
+# mapped NAME PORT/PROTO HOST_IP:HOST_PORT: `docker port` shows exactly that binding (among others).
+# (A here-string, not `docker port | grep -q`: with pipefail an early-quitting grep can fail the pipeline.)
+mapped() { grep -qxF -- "$3" <<<"$(docker port "$1" "$2")"; }
+
+# require_free KIND NAME...: stop before doing anything when a name this section uses is taken — by a
+# learner's own object or by another lab still running (names are engine-wide). The lab never removes or
+# reuses what this section did not make.
+require_free() {
+  local kind=$1 name owner where=Labels; shift
+  [[ $kind == container ]] && where=Config.Labels
+  for name in "$@"; do
+    exists "$kind" "$name" || continue
+    owner=$(label_of "$kind" "$name" "$where" "$LAYOUT_LABEL")
+    if [[ -n $owner ]]; then owner="it belongs to the lab's '$owner' run, which may still be going"
+    else owner="it is not the lab's"; fi
+    die "a $kind named '$name' already exists ($owner). This section needs the name: remove it (docker $kind rm $name) or let that run finish, then run again."
+  done
+}
+
+lab_main() {
+  require_free container web-single web-two web-all web-default web-random syslog
+  local p1 p2 p3 p4 p5 p_udp random_port
+  pick_port p1; pick_port p2; pick_port p3; pick_port p4; pick_port p5; pick_port p_udp
+
+  step "단일 포트 매핑: docker run -d -p 8080:80 nginx"
+  log "  tutorial: -p 8080:80, which publishes on every interface of the host. We publish on 127.0.0.1 (the"
+  log "  lab's default; 0.0.0.0 is the next step, on purpose) and on a free port, $p1, instead of 8080."
+  nginx_on web-single -p "127.0.0.1:$p1:80"
+  check "web-single: 80/tcp is mapped to 127.0.0.1:$p1 ($(docker port web-single 80 | xargs))" \
+    mapped web-single 80/tcp "127.0.0.1:$p1"
+  check "curl http://127.0.0.1:$p1/ reaches nginx in web-single" answers "http://127.0.0.1:$p1/"
+
+  step "여러 포트 매핑: docker run -d -p 8080:80 -p 8443:443 nginx"
+  nginx_on web-two -p "127.0.0.1:$p2:80" -p "127.0.0.1:$p3:443"
+  check "web-two: 80/tcp is mapped to 127.0.0.1:$p2" mapped web-two 80/tcp "127.0.0.1:$p2"
+  check "web-two: 443/tcp is mapped to 127.0.0.1:$p3 (a second mapping on the same container)" \
+    mapped web-two 443/tcp "127.0.0.1:$p3"
+  check "curl http://127.0.0.1:$p2/ reaches nginx through the first mapping" answers "http://127.0.0.1:$p2/"
+  log "  The nginx image has no TLS site: nothing listens on 443 inside, so the second mapping leads nowhere"
+  log "  until a learner configures one. A mapping only forwards; it does not make a server."
+  check "127.0.0.1:$p3 (-> 443) gets no HTTP answer: nginx does not listen on 443 without a TLS config" \
+    not curl -s --max-time 3 -o /dev/null "http://127.0.0.1:$p3/"
+
+  step "호스트의 모든 인터페이스에 바인딩: docker run -d -p 0.0.0.0:8080:80 nginx"
+  log "  As written (with a free port, $p4): reachable from other machines too, and published ports bypass"
+  log "  host firewalls such as ufw (Docker writes its own iptables rules): see the errata."
+  nginx_on web-all -p "0.0.0.0:$p4:80"
+  check "web-all: 80/tcp is mapped to 0.0.0.0:$p4, every interface ($(docker port web-all 80 | xargs))" \
+    mapped web-all 80/tcp "0.0.0.0:$p4"
+  check "curl http://127.0.0.1:$p4/ reaches web-all (loopback is one of every interface)" \
+    answers "http://127.0.0.1:$p4/"
+  log "  The tutorial's first form, -p 8080:80 with no address, is the same thing: every interface."
+  nginx_on web-default -p "$p5:80"
+  check "web-default (-p $p5:80, no address) is on 0.0.0.0 too ($(docker port web-default 80 | xargs))" \
+    mapped web-default 80/tcp "0.0.0.0:$p5"
+
+  step "임의의 호스트 포트 사용: docker run -d -p 80 nginx"
+  log "  tutorial: -p 80 (a random port on every interface). We write -p 127.0.0.1::80: the same random pick,"
+  log "  on loopback only."
+  nginx_on web-random -p 127.0.0.1::80
+
+  step "포트 확인: docker port container-name; docker port container-name 80"
+  run docker port web-random >&2
+  run docker port web-random 80 >&2
+  random_port=$(docker port web-random 80 | head -n 1 | sed 's/.*://')
+  check "docker port web-random 80 shows the host port Docker picked (127.0.0.1:${random_port:-?})" \
+    mapped web-random 80/tcp "127.0.0.1:${random_port:-none}"
+  check "curl http://127.0.0.1:${random_port:-?}/ reaches web-random on that port" \
+    answers "http://127.0.0.1:${random_port:-0}/"
+
+  step "UDP 포트 매핑: docker run -d -p 514:514/udp syslog-server"
+  log "  tutorial: -p 514:514/udp syslog-server. There is no image called syslog-server (erratum), and host port"
+  log "  514 is privileged. We run a UDP listener of ours (nc -u) on 514 in the container, published on"
+  log "  127.0.0.1:$p_udp, and send it a datagram from the host."
+  # shellcheck disable=SC2046
+  run docker run -d --name syslog $(labels) -p "127.0.0.1:$p_udp:514/udp" "$TOOLBOX_IMAGE" nc -u -k -l -p 514 \
+    >/dev/null
+  check "syslog: 514/udp is mapped to 127.0.0.1:$p_udp ($(docker port syslog 514/udp | xargs))" \
+    mapped syslog 514/udp "127.0.0.1:$p_udp"
+  local message="<14>docker-net-lab: hello over udp $RANDOM"
+  log "  $ printf '%s\\n' '$message' > /dev/udp/127.0.0.1/$p_udp      (bash sends one UDP datagram)"
+  check "a datagram sent from the host to 127.0.0.1:$p_udp/udp arrives in the container (docker logs syslog)" \
+    udp_delivered syslog "$p_udp" "$message"
+  run docker logs syslog >&2
+}
+
+# udp_delivered NAME PORT MESSAGE: send MESSAGE to 127.0.0.1:PORT over UDP until NAME's log shows it
+# (bounded: UDP has no handshake, so a datagram sent before the listener is up is simply lost).
+udp_delivered() {
+  for _ in {1..10}; do
+    printf '%s\n' "$3" >"/dev/udp/127.0.0.1/$2" || return 1
+    sleep 0.5
+    grep -qF -- "$3" <<<"$(docker logs "$1" 2>&1)" && return 0
+  done
+  return 1
+}

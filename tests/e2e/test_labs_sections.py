@@ -1,0 +1,226 @@
+"""scripts/lab.sh SECTION end to end on a real engine, for the sections bridge, custom, host, ipv6, commands,
+ports and security.
+
+Each test runs one section and asserts what a learner would see: exit 0, every claim of the section as a
+`CHECK PASS` line (matched on a distinctive part of its text, so a renamed or dropped claim fails too), the
+tutorial's commands printed as they run, and nothing labelled for the section left behind.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from dataclasses import dataclass, field
+
+import pytest
+from labenv import LAYOUT_LABEL
+from scriptrun import assert_ok, docker, script
+
+pytestmark = pytest.mark.e2e
+
+
+@dataclass(frozen=True)
+class Section:
+    claims: list[str]  # a distinctive substring of each CHECK line that must PASS
+    commands: list[str] = field(default_factory=list)  # substrings of the numbered `$ docker ...` lines
+    patterns: list[str] = field(default_factory=list)  # regexes the PASS lines must also match (observations)
+
+
+SECTIONS = {
+    "bridge": Section(
+        claims=[
+            "docker network ls shows the built-in networks bridge",
+            "run without --network, are on the default bridge",
+            "web reaches db by IP on the default bridge",
+            "container1 and container2 have addresses on the default bridge",
+            "container1 pings container2 by IP",
+            "container1 cannot ping container2 by name: it does not resolve",
+            "container1 has no embedded DNS",
+        ],
+        commands=["docker network ls", "docker run -d --name container1", "docker exec container1 ping -c 3"],
+        # by IP: three replies; by name: the resolver's own error text, not a timeout
+        patterns=[
+            r"pings container2 by IP \d+\.\d+\.\d+\.\d+ \(exit 0, 3 received\)",
+            r"cannot ping container2 by name.*saw: .*(Name or service not known|bad address)",
+        ],
+    ),
+    "custom": Section(
+        claims=[
+            "web pings db by name on my-network",
+            "db pings web by name on my-network",
+            "web opens db:3306 by name",
+            "the name 'web' resolves from db to web's address on my-network",
+            "db asks Docker's embedded DNS: /etc/resolv.conf says nameserver 127.0.0.11",
+            "before connect: my-container (default bridge) cannot resolve 'db'",
+            "after connect: my-container pings db by name, without a restart",
+            "after connect: my-container has an address on my-network",
+            "after connect: my-container's resolver is the embedded DNS",
+            "after disconnect: 'db' no longer resolves for my-container",
+            "after disconnect: my-container cannot open db's address",
+            "after disconnect: my-container is still on the default bridge",
+        ],
+        commands=[
+            "docker network create",
+            "docker network connect my-network my-container",
+            "docker network disconnect my-network my-container",
+        ],
+    ),
+    "host": Section(
+        claims=[
+            "from the host reaches nginx in the container",
+            "web publishes no port",
+            "web's network mode is host",
+            "web's interfaces are the host's",
+            "a container on the default bridge sees only lo and eth0",
+            "docker run warns: 'Published ports are discarded when using host network mode'",
+            "host-with-p still runs, with no port mapping",
+            "the -p mapping was never made",
+        ],
+        commands=["docker run -d --network host --name web"],
+        patterns=[r"reaches nginx in the container \(HTTP/1\.1 200"],
+    ),
+    "ipv6": Section(
+        claims=[
+            "my-ipv6-net has IPv6 on and the subnet 2001:db8:1234::/64",
+            "both containers got IPv6 addresses in 2001:db8:1234::/64",
+            "dual stack: --ipv6 adds IPv6, IPv4 stays",
+            "ipv6-a pings ipv6-b by name over IPv6",
+            "ipv6-b opens a TCP connection back to ipv6-a's IPv6 address",
+            "v6net has IPv4 off and IPv6 on",
+            "v6only-b has no IPv4 address at all",
+            "v6only-b has an IPv6 address",
+            "v6only-b has no IPv4 route",
+            "name resolution still works: getent hosts v6only-b answers its IPv6 address",
+            "v6only-a pings v6only-b by name, over IPv6",
+        ],
+        commands=["--ipv6 --subnet 2001:db8:1234::/64 my-ipv6-net", "--ipv6 --ipv4=false v6net"],
+        patterns=[
+            r"ipv6-b: 2001:db8:1234:[0-9a-f:]+\)",
+            r"getent hosts v6only-b answers its IPv6 address \([0-9a-f:]+ ",
+        ],
+    ),
+    "commands": Section(
+        claims=[
+            "docker network ls lists the default networks bridge, host and none",
+            "inspect bridge: driver bridge, with a subnet and a gateway",
+            "my-app-network now appears in docker network ls",
+            "after connect, my-app-container is on bridge and my-app-network",
+            "docker network inspect my-app-network lists my-app-container",
+            "after disconnect, my-app-container is on bridge only",
+            "my-app-network is gone from docker network ls",
+            "prune removed prune-me",
+            "prune kept prune-keep",
+            "prune kept prune-in-use",
+            "prune-keep removed by name afterwards",
+        ],
+        commands=[
+            "docker network inspect bridge",
+            "docker network connect my-app-network my-app-container",
+            "docker network rm my-app-network",
+            f"docker network prune -f --filter label={LAYOUT_LABEL}=lab-commands",
+        ],
+    ),
+    "ports": Section(
+        claims=[
+            "web-single: 80/tcp is mapped to 127.0.0.1:",
+            "reaches nginx in web-single",
+            "web-two: 80/tcp is mapped to 127.0.0.1:",
+            "web-two: 443/tcp is mapped to 127.0.0.1:",
+            "reaches nginx through the first mapping",
+            "nginx does not listen on 443 without a TLS config",
+            "web-all: 80/tcp is mapped to 0.0.0.0:",
+            "reaches web-all (loopback is one of every interface)",
+            "web-default (-p",
+            "docker port web-random 80 shows the host port Docker picked",
+            "reaches web-random on that port",
+            "syslog: 514/udp is mapped to 127.0.0.1:",
+            "a datagram sent from the host to 127.0.0.1:",
+        ],
+        commands=["-p 0.0.0.0:", "-p 127.0.0.1::80", "docker port web-random 80", ":514/udp"],
+        patterns=[r"web-default \(-p \d+:80, no address\) is on 0\.0\.0\.0 too"],
+    ),
+    "security": Section(
+        claims=[
+            "web is on both networks (backend frontend)",
+            "db is on backend only (backend)",
+            "web resolves 'db' and opens db:3306",
+            "visitor resolves 'web' and opens web:80",
+            "visitor cannot resolve 'db'",
+            "visitor cannot open db's address",
+            "secure-network exists with subnet",
+            "containers get addresses inside the ip-range",
+            "internal-1 pings internal-2 by name",
+            "internal-1 has no default route",
+            "secure-1 (an ordinary bridge) has a default route",
+            "internal-1 cannot open web's address",
+        ],
+        commands=["docker network connect backend web", "--ip-range", "--internal internal-net"],
+        # whichever /16 was free: the tutorial's shape, a /20 range at .240.0 of it
+        patterns=[r"with subnet (\d+\.\d+)\.0\.0/16 and ip-range \1\.240\.0/20"],
+    ),
+}
+
+
+def check_lines(stdout: str) -> list[str]:
+    return [line.strip() for line in stdout.splitlines() if line.strip().startswith("CHECK ")]
+
+
+def leftovers(section: str) -> dict[str, list[str]]:
+    flt = f"label={LAYOUT_LABEL}=lab-{section}"
+    found = {
+        "containers": docker("ps", "-aq", "--filter", flt).stdout.split(),
+        "networks": docker("network", "ls", "-q", "--filter", flt).stdout.split(),
+        "volumes": docker("volume", "ls", "-q", "--filter", flt).stdout.split(),
+    }
+    return {kind: ids for kind, ids in found.items() if ids}
+
+
+@pytest.fixture(scope="module", params=list(SECTIONS))
+def section_run(request: pytest.FixtureRequest) -> tuple[str, subprocess.CompletedProcess[str]]:
+    name = request.param
+    return name, script("lab.sh", name, timeout=300)
+
+
+def test_section_exits_0_and_every_check_passes(section_run) -> None:
+    _, result = section_run
+    assert_ok(result)
+    assert "All checks passed." in result.stdout
+    assert not [line for line in check_lines(result.stdout) if line.startswith("CHECK FAIL")], result.stdout
+
+
+def test_section_checks_each_claim_it_owns(section_run) -> None:
+    name, result = section_run
+    lines = check_lines(result.stdout)
+    missing, failed = [], []
+    for claim in SECTIONS[name].claims:
+        matching = [line for line in lines if claim in line]
+        if not matching:
+            missing.append(claim)
+        elif not all(line.startswith("CHECK PASS") for line in matching):
+            failed.extend(matching)
+    assert not missing, f"claims not checked at all: {missing}\n{result.stdout}"
+    assert not failed, "\n".join(failed)
+    assert len(lines) == len(SECTIONS[name].claims), "a CHECK line this test does not know: list it above"
+
+
+def test_section_reports_what_it_observed(section_run) -> None:
+    name, result = section_run
+    passed = "\n".join(line for line in check_lines(result.stdout) if line.startswith("CHECK PASS"))
+    for pattern in SECTIONS[name].patterns:
+        assert re.search(pattern, passed), f"no PASS line matches {pattern!r}\n{passed}"
+
+
+def test_section_prints_the_commands_it_runs(section_run) -> None:
+    name, result = section_run
+    numbered = [m for line in result.stderr.splitlines() if (m := re.match(r"\s+\((\d+)\) \$ (.*)", line))]
+    shown = [m.group(2) for m in numbered if m.group(2).startswith("docker ")]
+    assert shown, result.stderr
+    numbers = [int(m.group(1)) for m in numbered]
+    assert numbers == list(range(1, len(numbers) + 1)), "commands are numbered 1, 2, 3 ... in order"
+    for fragment in SECTIONS[name].commands:
+        assert any(fragment in line for line in shown), f"no command shown with {fragment!r}"
+
+
+def test_section_leaves_nothing_labelled(section_run) -> None:
+    name, _ = section_run
+    assert leftovers(name) == {}
