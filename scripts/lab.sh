@@ -36,24 +36,30 @@ list_sections() {
 }
 
 # remove_lab_resources LAYOUT: services, containers, networks and volumes carrying the section's label.
+# Each step goes on even if one fails (a swarm left by someone else mid-way must not leave containers behind).
 remove_lab_resources() {
   local filter="label=$LAYOUT_LABEL=$1" ids
-  if [[ $(docker info -f '{{.Swarm.ControlAvailable}}' 2>/dev/null) == true ]]; then
-    ids=$(docker service ls -q --filter "$filter"); [[ -z $ids ]] || docker service rm $ids >/dev/null
-  fi
-  ids=$(docker ps -aq --filter "$filter"); [[ -z $ids ]] || docker rm -f -v $ids >/dev/null
-  ids=$(docker network ls -q --filter "$filter"); [[ -z $ids ]] || docker network rm $ids >/dev/null || true
-  ids=$(docker volume ls -q --filter "$filter"); [[ -z $ids ]] || docker volume rm -f $ids >/dev/null
+  ids=$(docker service ls -q --filter "$filter" 2>/dev/null) || ids=''
+  [[ -z $ids ]] || docker service rm $ids >/dev/null 2>&1 || true
+  ids=$(docker ps -aq --filter "$filter" 2>/dev/null) || ids=''
+  [[ -z $ids ]] || docker rm -f -v $ids >/dev/null 2>&1 || true
+  ids=$(docker network ls -q --filter "$filter" 2>/dev/null) || ids=''
+  [[ -z $ids ]] || docker network rm $ids >/dev/null 2>&1 || true
+  ids=$(docker volume ls -q --filter "$filter" 2>/dev/null) || ids=''
+  [[ -z $ids ]] || docker volume rm -f $ids >/dev/null 2>&1 || true
 }
 
 # run_section NAME: in a subshell, so one section's variables, traps and `die` stay its own.
+# Called outside any `||` list (see main), so the `set -e` below really applies inside the section.
 run_section() (
+  set -Eeuo pipefail
   local name=$1
   LAYOUT=lab-$name
   CHECK_FAILED=0   # lib.sh's check counts into it
   export LAYOUT CHECK_FAILED
   # shellcheck source=/dev/null
   . "$LABS_DIR/$name.sh"
+  declare -F lab_main >/dev/null || die "scripts/labs/$name.sh defines no lab_main"
   # shellcheck disable=SC2317  # called by the trap
   section_cleanup() {
     if declare -F lab_cleanup >/dev/null; then lab_cleanup || true; fi
@@ -82,8 +88,14 @@ main() {
   docker info >/dev/null 2>&1 || die "no Docker engine answers 'docker info'. Start Docker, then run again."
   if ((offline)); then use_offline_images; fi
   ensure_image "$TOOLBOX_IMAGE"
+  local rc
   for name in "${args[@]}"; do
-    run_section "$name" || failed+=("$name")
+    # not `run_section || ...`: inside an || list bash ignores set -e, and a broken step would go unnoticed
+    set +e
+    run_section "$name"
+    rc=$?
+    set -e
+    ((rc == 0)) || failed+=("$name")
   done
   if ((${#failed[@]})); then
     printf '\n%sFailed sections: %s%s\n' "$C_R" "${failed[*]}" "$C_0"

@@ -19,6 +19,7 @@ export PYTHON_IMAGE MYSQL_IMAGE POSTGRES_IMAGE NGINX_IMAGE TOOLBOX_IMAGE
 SECRETS_DIR=$LAB_ROOT/db/secrets
 CMD_NO=0          # numbers every docker command printed by `run`
 CHECK_FAILED=0    # counts failed `check`s
+CHECK_COUNT=0     # counts every `check`: a run that checked nothing has proved nothing
 
 if [[ -t 1 ]]; then C_B=$'\e[1m' C_G=$'\e[32m' C_R=$'\e[31m' C_Y=$'\e[33m' C_0=$'\e[0m'
 else C_B='' C_G='' C_R='' C_Y='' C_0=''; fi
@@ -35,7 +36,8 @@ usage_from_header() { sed -n '2,/^set -E/{/^set -E/d;s/^# \{0,1\}//;p}' "$1"; }
 show_cmd() {
   local out='' a
   for a in "$@"; do
-    if [[ $a =~ ^[A-Za-z0-9_./:=@,+%-]+$ ]]; then out+=" $a"; else out+=" $(printf '%q' "$a")"; fi
+    # plain words as they are; anything else in single quotes, as a learner would type it
+    if [[ $a =~ ^[A-Za-z0-9_./:=@,+%-]+$ ]]; then out+=" $a"; else out+=" '${a//\'/\'\\\'\'}'"; fi
   done
   printf '%s\n' "${out# }"
 }
@@ -179,6 +181,7 @@ port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 # check "what should hold" CMD...: PASS/FAIL line; a failure is counted, not fatal (all checks run).
 check() {
   local what=$1; shift
+  CHECK_COUNT=$((CHECK_COUNT + 1))
   if "$@" >/dev/null 2>&1; then
     printf '  %sCHECK PASS%s %s\n' "$C_G" "$C_0" "$what"
   else
@@ -194,10 +197,15 @@ resolves() { probe "$1" getent hosts "$2"; }                        # resolves F
 port_open() { probe "$1" nc -z -w 3 "$2" "$3"; }                   # port_open FROM HOST PORT
 ip_on() { docker inspect -f "{{ (index .NetworkSettings.Networks \"$2\").IPAddress }}" "$1"; }  # ip_on NAME NET
 not_published() { [[ -z $(docker port "$1") ]]; }
-http_has() { curl -fsS --max-time 5 "$1" | grep -q -- "$2"; }      # http_has URL TEXT
+# http_has URL TEXT (a here-string, not a pipe: grep -q quitting early must not fail curl under pipefail)
+http_has() { grep -q -- "$2" <<<"$(curl -fsS --max-time 5 "$1")"; }
 
 # finish_checks: the summary line and the exit status for the checks run so far.
 finish_checks() {
+  if ((CHECK_COUNT == 0)); then
+    printf '\n%sNo check ran: nothing was verified.%s\n' "$C_R" "$C_0"
+    return 1
+  fi
   if ((CHECK_FAILED)); then
     printf '\n%s%d check(s) failed.%s\n' "$C_R" "$CHECK_FAILED" "$C_0"
     return 1
