@@ -350,16 +350,88 @@ advertise_addr() {
 # of the lab (OWNER: run-swarm, lab-overlay ...) did, so only that part leaves it again.
 ensure_swarm() {
   if swarm_active; then log "  this engine is in a swarm already, using it"; return 0; fi
-  run docker swarm init --advertise-addr "$(advertise_addr)" >/dev/null
+  # --listen-addr on loopback: a one-node lab swarm need not open its manager port (2377) to the network
+  run docker swarm init --advertise-addr "$(advertise_addr)" --listen-addr 127.0.0.1:2377 >/dev/null
   run docker node update --label-add "$SWARM_MARK=$1" "$(docker info -f '{{.Swarm.NodeID}}')" >/dev/null
 }
 
-# leave_swarm_if_ours OWNER: `docker swarm leave --force` only if OWNER initialised this swarm.
+# leave_swarm_if_ours OWNER: `docker swarm leave --force` only if the lab initialised this swarm (the node
+# mark) and no service runs in it any more: another part of the lab may have deployed into the swarm that
+# OWNER made (run-swarm.sh and the overlay lab both use one), and leaving would take its services down.
 leave_swarm_if_ours() {
   swarm_active || return 0
-  if [[ $(docker node inspect self -f "{{ index .Spec.Labels \"$SWARM_MARK\" }}" 2>/dev/null) == "$1" ]]; then
-    run docker swarm leave --force >/dev/null
-  else
-    log "  the swarm was not started by $1: leaving it as it was"
+  local mark others
+  mark=$(docker node inspect self -f "{{ index .Spec.Labels \"$SWARM_MARK\" }}" 2>/dev/null || true)
+  if [[ -z $mark || $mark == '<no value>' ]]; then
+    log "  the swarm was not started by the lab: leaving it as it was"; return 0
   fi
+  others=$(docker service ls --format '{{.Name}}' 2>/dev/null | tr '\n' ' ')
+  if [[ -n ${others// /} ]]; then
+    log "  services still run in this swarm ($others): $1 leaves it up"; return 0
+  fi
+  run docker swarm leave --force >/dev/null
+}
+
+# --- helpers shared by the lab sections (scripts/labs/*.sh) ---------------------------------------------
+
+# run_capture CMD...: `run`, keeping the command's output (stdout and stderr) in RUN_OUT and its exit status
+# in RUN_RC, and showing the output indented. Not `$(run ...)`: a subshell would lose run's numbering.
+export RUN_RC=0 RUN_OUT=""   # set by run_capture, read by the sections
+run_capture() {
+  local f
+  f=$(mktemp)
+  RUN_RC=0
+  run "$@" >"$f" 2>&1 || RUN_RC=$?
+  head -n 1 "$f" >&2                       # the numbered command line that run printed
+  RUN_OUT=$(tail -n +2 "$f")
+  rm -f "$f"
+  if [[ -n $RUN_OUT ]]; then sed 's/^/      /' <<<"$RUN_OUT" >&2; fi
+}
+
+# require_free KIND NAME...: stop before doing anything when a name this section uses is taken — by a
+# learner's own object or by another lab still running (names are engine-wide). The lab never removes or
+# reuses what this section did not make.
+require_free() {
+  local kind=$1 name owner where=Labels; shift
+  [[ $kind == container ]] && where=Config.Labels
+  for name in "$@"; do
+    exists "$kind" "$name" || continue
+    owner=$(label_of "$kind" "$name" "$where" "$LAYOUT_LABEL")
+    if [[ -n $owner ]]; then owner="it belongs to the lab's '$owner' run, which may still be going"
+    else owner="it is not the lab's"; fi
+    die "a $kind named '$name' already exists ($owner). This section needs the name: remove it (docker $kind rm $name) or let that run finish, then run again."
+  done
+}
+
+# toolbox NAME [docker run options...]: a throwaway container (the tutorial's `alpine sleep 1000`).
+toolbox() {
+  local name=$1; shift
+  # shellcheck disable=SC2046  # labels() is a list of words by design
+  run docker run -d --name "$name" $(labels) "$@" "$TOOLBOX_IMAGE" sleep 1000 >/dev/null
+}
+
+# pick_port VAR: set VAR to a port nothing listens on at 127.0.0.1 (TCP), picked at random in 20000-59999
+# so that labs running at the same time rarely pick the same one, and never one picked before in this run.
+# UDP cannot be probed this way; a random pick in that range is free in practice, and docker run says so
+# plainly if it is not. (A VAR, not $(...): TAKEN_PORTS must be updated in this shell, not in a subshell.)
+TAKEN_PORTS=" "
+pick_port() {
+  local candidate   # not `port`: printf -v must set the caller's variable, which may well be named port
+  for _ in {1..50}; do
+    candidate=$((20000 + RANDOM % 40000))
+    [[ $TAKEN_PORTS == *" $candidate "* ]] && continue
+    port_busy "$candidate" && continue
+    TAKEN_PORTS+="$candidate "
+    printf -v "$1" '%s' "$candidate"; return 0
+  done
+  die "found no free port on 127.0.0.1 in 50 tries; free some ports and run again"
+}
+
+# wait_http URL SECONDS: until URL answers HTTP 2xx (bounded).
+wait_http() {
+  local deadline=$((SECONDS + $2))
+  until curl -fsS --max-time 2 -o /dev/null "$1" 2>/dev/null; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.5
+  done
 }

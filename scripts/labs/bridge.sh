@@ -6,26 +6,6 @@
 # shellcheck disable=SC2034  # LAB_TITLE is read by lab.sh
 LAB_TITLE="Docker 네트워크 드라이버 › 1. Bridge + 컨테이너 간 통신 › 1. 기본 Bridge — by IP, not by name"
 
-# run_capture CMD...: `run`, keeping the command's output (stdout and stderr) in RUN_OUT and its exit status
-# in RUN_RC, and showing the output indented. Not `$(run ...)`: a subshell would lose run's numbering.
-run_capture() {
-  local f
-  f=$(mktemp)
-  RUN_RC=0
-  run "$@" >"$f" 2>&1 || RUN_RC=$?
-  head -n 1 "$f" >&2                       # the numbered command line that run printed
-  RUN_OUT=$(tail -n +2 "$f")
-  rm -f "$f"
-  if [[ -n $RUN_OUT ]]; then sed 's/^/      /' <<<"$RUN_OUT" >&2; fi
-}
-
-# toolbox NAME [docker run options...]: a throwaway container (the tutorial's `alpine sleep 1000`).
-toolbox() {
-  local name=$1; shift
-  # shellcheck disable=SC2046  # labels() is a list of words by design
-  run docker run -d --name "$name" $(labels) "$@" "$TOOLBOX_IMAGE" sleep 1000 >/dev/null
-}
-
 one_line() { tr '\n' ' ' <<<"$1" | sed 's/ *$//'; }
 networks_of() { docker inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}' "$1" | xargs; }
 
@@ -40,21 +20,6 @@ builtin_networks_listed() {
 # wordings, so the check also holds with the tutorial's alpine).
 failed_to_resolve() {
   (($1 != 0)) && grep -Eqi 'name or service not known|bad address|unknown host|no address associated|temporary failure in name resolution' <<<"$2"
-}
-
-# require_free KIND NAME...: stop before doing anything when a name this section uses is taken — by a
-# learner's own object or by another lab still running (names are engine-wide). The lab never removes or
-# reuses what this section did not make.
-require_free() {
-  local kind=$1 name owner where=Labels; shift
-  [[ $kind == container ]] && where=Config.Labels
-  for name in "$@"; do
-    exists "$kind" "$name" || continue
-    owner=$(label_of "$kind" "$name" "$where" "$LAYOUT_LABEL")
-    if [[ -n $owner ]]; then owner="it belongs to the lab's '$owner' run, which may still be going"
-    else owner="it is not the lab's"; fi
-    die "a $kind named '$name' already exists ($owner). This section needs the name: remove it (docker $kind rm $name) or let that run finish, then run again."
-  done
 }
 
 lab_main() {

@@ -22,21 +22,6 @@ bridge_summary() {
     bridge
 }
 
-# require_free KIND NAME...: stop before doing anything when a name this section uses is taken — by a
-# learner's own object or by another lab still running (names are engine-wide). The lab never removes or
-# reuses what this section did not make.
-require_free() {
-  local kind=$1 name owner where=Labels; shift
-  [[ $kind == container ]] && where=Config.Labels
-  for name in "$@"; do
-    exists "$kind" "$name" || continue
-    owner=$(label_of "$kind" "$name" "$where" "$LAYOUT_LABEL")
-    if [[ -n $owner ]]; then owner="it belongs to the lab's '$owner' run, which may still be going"
-    else owner="it is not the lab's"; fi
-    die "a $kind named '$name' already exists ($owner). This section needs the name: remove it (docker $kind rm $name) or let that run finish, then run again."
-  done
-}
-
 lab_main() {
   require_free container my-app-container prune-user
   require_free network my-app-network prune-me prune-keep prune-in-use

@@ -6,19 +6,6 @@
 # shellcheck disable=SC2034  # LAB_TITLE is read by lab.sh
 LAB_TITLE="4. Custom Bridge + 컨테이너 간 통신 › 2. 사용자 정의 네트워크 + 연결/해제 — by name, live"
 
-# run_capture CMD...: `run`, keeping the command's output (stdout and stderr) in RUN_OUT and its exit status
-# in RUN_RC, and showing the output indented. Not `$(run ...)`: a subshell would lose run's numbering.
-run_capture() {
-  local f
-  f=$(mktemp)
-  RUN_RC=0
-  run "$@" >"$f" 2>&1 || RUN_RC=$?
-  head -n 1 "$f" >&2                       # the numbered command line that run printed
-  RUN_OUT=$(tail -n +2 "$f")
-  rm -f "$f"
-  if [[ -n $RUN_OUT ]]; then sed 's/^/      /' <<<"$RUN_OUT" >&2; fi
-}
-
 received() { grep -o '[0-9]* received' <<<"$1" || echo 'no reply'; }
 
 # resolves_to FROM NAME IP: FROM's resolver answers NAME with IP (the address NAME has on the network).
@@ -26,21 +13,6 @@ received() { grep -o '[0-9]* received' <<<"$1" || echo 'no reply'; }
 resolves_to() { [[ -n $3 ]] && grep -qxF -- "$3" <<<"$(docker exec "$1" getent hosts "$2" | awk '{print $1}')"; }
 name_resolves() { docker exec "$1" getent hosts "$2"; }           # name_resolves FROM NAME
 uses_embedded_dns() { docker exec "$1" grep -q '^nameserver 127.0.0.11$' /etc/resolv.conf; }
-
-# require_free KIND NAME...: stop before doing anything when a name this section uses is taken — by a
-# learner's own object or by another lab still running (names are engine-wide). The lab never removes or
-# reuses what this section did not make.
-require_free() {
-  local kind=$1 name owner where=Labels; shift
-  [[ $kind == container ]] && where=Config.Labels
-  for name in "$@"; do
-    exists "$kind" "$name" || continue
-    owner=$(label_of "$kind" "$name" "$where" "$LAYOUT_LABEL")
-    if [[ -n $owner ]]; then owner="it belongs to the lab's '$owner' run, which may still be going"
-    else owner="it is not the lab's"; fi
-    die "a $kind named '$name' already exists ($owner). This section needs the name: remove it (docker $kind rm $name) or let that run finish, then run again."
-  done
-}
 
 lab_main() {
   require_free container web db my-container

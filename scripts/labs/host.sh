@@ -5,39 +5,6 @@
 # shellcheck disable=SC2034  # LAB_TITLE is read by lab.sh
 LAB_TITLE="Docker 네트워크 드라이버 › 2. Host — the host's ports and interfaces, -p ignored"
 
-# run_capture CMD...: `run`, keeping the command's output (stdout and stderr) in RUN_OUT and its exit status
-# in RUN_RC, and showing the output indented. Not `$(run ...)`: a subshell would lose run's numbering.
-run_capture() {
-  local f
-  f=$(mktemp)
-  RUN_RC=0
-  run "$@" >"$f" 2>&1 || RUN_RC=$?
-  head -n 1 "$f" >&2                       # the numbered command line that run printed
-  RUN_OUT=$(tail -n +2 "$f")
-  rm -f "$f"
-  if [[ -n $RUN_OUT ]]; then sed 's/^/      /' <<<"$RUN_OUT" >&2; fi
-}
-
-# free_port: a TCP port nothing listens on at 127.0.0.1, picked at random in 20000-59999 so that labs
-# running at the same time rarely pick the same one.
-free_port() {
-  local port
-  for _ in {1..50}; do
-    port=$((20000 + RANDOM % 40000))
-    port_busy "$port" || { echo "$port"; return 0; }
-  done
-  die "found no free TCP port on 127.0.0.1 in 50 tries; free some ports and run again"
-}
-
-# wait_http URL SECONDS: until URL answers HTTP 2xx (bounded).
-wait_http() {
-  local deadline=$((SECONDS + $2))
-  until curl -fsS --max-time 2 -o /dev/null "$1" 2>/dev/null; do
-    ((SECONDS < deadline)) || return 1
-    sleep 0.5
-  done
-}
-
 # links: the interface names of the current network namespace, sorted, one line. veth* come and go as
 # other containers start and stop, so they are left out of the comparison.
 links() { ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | grep -v '^veth' | sort | xargs; }
@@ -67,25 +34,10 @@ write_site_template() {
 
 lab_cleanup() { if [[ -n ${TEMPLATE_DIR:-} ]]; then rm -rf "$TEMPLATE_DIR"; fi; }
 
-# require_free KIND NAME...: stop before doing anything when a name this section uses is taken — by a
-# learner's own object or by another lab still running (names are engine-wide). The lab never removes or
-# reuses what this section did not make.
-require_free() {
-  local kind=$1 name owner where=Labels; shift
-  [[ $kind == container ]] && where=Config.Labels
-  for name in "$@"; do
-    exists "$kind" "$name" || continue
-    owner=$(label_of "$kind" "$name" "$where" "$LAYOUT_LABEL")
-    if [[ -n $owner ]]; then owner="it belongs to the lab's '$owner' run, which may still be going"
-    else owner="it is not the lab's"; fi
-    die "a $kind named '$name' already exists ($owner). This section needs the name: remove it (docker $kind rm $name) or let that run finish, then run again."
-  done
-}
-
 lab_main() {
   require_free container web bridged host-with-p
   local port p_port url
-  port=$(free_port)
+  pick_port port
   url=http://127.0.0.1:$port/
 
   step "2. Host: docker run -d --network host --name web nginx"
@@ -117,8 +69,7 @@ lab_main() {
     test "$(links_in bridged)" = "eth0 lo"
 
   step "2. Host: -p with --network host is ignored"
-  p_port=$(free_port)
-  while [[ $p_port == "$port" ]]; do p_port=$(free_port); done   # web's port is busy now, but be sure
+  pick_port p_port
   # shellcheck disable=SC2046
   run_capture docker run -d --network host -p "127.0.0.1:$p_port:80" --name host-with-p $(labels) \
     "$TOOLBOX_IMAGE" sleep 1000

@@ -8,24 +8,6 @@ LAB_TITLE="4. Custom Bridge › IPv6 (my-ipv6-net, v6net) — dual stack and IPv
 
 V6_SUBNET=2001:db8:1234::/64
 
-# run_capture CMD...: `run`, keeping the command's output (stdout and stderr) in RUN_OUT and its exit status
-# in RUN_RC, and showing the output indented. Not `$(run ...)`: a subshell would lose run's numbering.
-run_capture() {
-  local f
-  f=$(mktemp)
-  RUN_RC=0
-  run "$@" >"$f" 2>&1 || RUN_RC=$?
-  head -n 1 "$f" >&2                       # the numbered command line that run printed
-  RUN_OUT=$(tail -n +2 "$f")
-  rm -f "$f"
-  if [[ -n $RUN_OUT ]]; then sed 's/^/      /' <<<"$RUN_OUT" >&2; fi
-}
-
-toolbox() {  # toolbox NAME NETWORK: a throwaway container (the tutorial's `alpine sleep 1000`) on NETWORK
-  # shellcheck disable=SC2046  # labels() is a list of words by design
-  run docker run -d --name "$1" --network "$2" $(labels) "$TOOLBOX_IMAGE" sleep 1000 >/dev/null
-}
-
 # has_ipv6_subnet NET SUBNET: NET has IPv6 enabled and SUBNET among its IPAM subnets.
 has_ipv6_subnet() {
   [[ $(docker network inspect -f '{{.EnableIPv6}}' "$1") == true ]] && [[ " $(subnets_of "$1") " == *" $2 "* ]]
@@ -53,21 +35,6 @@ resolves_to_v6() {
   [[ -n $3 ]] && [[ $(docker exec "$1" getent hosts "$2" | awk '{print $1}' | xargs) == "$3" ]]
 }
 
-# require_free KIND NAME...: stop before doing anything when a name this section uses is taken — by a
-# learner's own object or by another lab still running (names are engine-wide). The lab never removes or
-# reuses what this section did not make.
-require_free() {
-  local kind=$1 name owner where=Labels; shift
-  [[ $kind == container ]] && where=Config.Labels
-  for name in "$@"; do
-    exists "$kind" "$name" || continue
-    owner=$(label_of "$kind" "$name" "$where" "$LAYOUT_LABEL")
-    if [[ -n $owner ]]; then owner="it belongs to the lab's '$owner' run, which may still be going"
-    else owner="it is not the lab's"; fi
-    die "a $kind named '$name' already exists ($owner). This section needs the name: remove it (docker $kind rm $name) or let that run finish, then run again."
-  done
-}
-
 lab_main() {
   require_free container ipv6-a ipv6-b v6only-a v6only-b
   require_free network my-ipv6-net v6net
@@ -76,8 +43,8 @@ lab_main() {
   ensure_network my-ipv6-net --ipv6 --subnet "$V6_SUBNET"
   check "my-ipv6-net has IPv6 on and the subnet $V6_SUBNET (subnets: $(subnets_of my-ipv6-net))" \
     has_ipv6_subnet my-ipv6-net "$V6_SUBNET"
-  toolbox ipv6-a my-ipv6-net
-  toolbox ipv6-b my-ipv6-net
+  toolbox ipv6-a --network my-ipv6-net
+  toolbox ipv6-b --network my-ipv6-net
   a_v6=$(ipv6_on ipv6-a my-ipv6-net) b_v6=$(ipv6_on ipv6-b my-ipv6-net) b_v4=$(ip_on ipv6-b my-ipv6-net)
   check "both containers got IPv6 addresses in $V6_SUBNET (ipv6-a: ${a_v6:-none}, ipv6-b: ${b_v6:-none})" \
     in_v6_subnet "$a_v6" "$b_v6"
@@ -94,8 +61,8 @@ lab_main() {
   check "v6net has IPv4 off and IPv6 on (EnableIPv4/EnableIPv6: $(docker network inspect \
     -f '{{.EnableIPv4}}/{{.EnableIPv6}}' v6net); subnets: $(subnets_of v6net))" \
     test "$(docker network inspect -f '{{.EnableIPv4}}/{{.EnableIPv6}}' v6net)" = false/true
-  toolbox v6only-a v6net
-  toolbox v6only-b v6net
+  toolbox v6only-a --network v6net
+  toolbox v6only-b --network v6net
   a_v6=$(ipv6_on v6only-a v6net) b_v6=$(ipv6_on v6only-b v6net) b_v4=$(ip_on v6only-b v6net)
   run docker exec v6only-b ip -o addr show dev eth0 >&2
   check "v6only-b has no IPv4 address at all (inspect: '${b_v4}'; ip -4 addr: '$(ipv4_addresses v6only-b)')" \

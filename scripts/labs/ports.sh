@@ -6,32 +6,6 @@
 # shellcheck disable=SC2034  # LAB_TITLE is read by lab.sh
 LAB_TITLE="포트 매핑 › 포트 공개 및 매핑 + 포트 확인 — TCP, UDP, random ports"
 
-TAKEN_PORTS=" "   # ports this section picked already, so two steps never pick the same one
-
-# pick_port VAR: set VAR to a port nothing listens on at 127.0.0.1 (TCP), picked at random in 20000-59999 so that labs
-# running at the same time rarely pick the same one. UDP cannot be probed this way; a random pick in
-# that range is free in practice, and docker run says so plainly if it is not.
-# (Not $(free_port): TAKEN_PORTS must be updated in this shell, not in a subshell.)
-pick_port() {
-  local port
-  for _ in {1..50}; do
-    port=$((20000 + RANDOM % 40000))
-    [[ $TAKEN_PORTS == *" $port "* ]] && continue
-    port_busy "$port" && continue
-    TAKEN_PORTS+="$port "
-    printf -v "$1" '%s' "$port"; return 0
-  done
-  die "found no free port on 127.0.0.1 in 50 tries; free some ports and run again"
-}
-
-# wait_http URL SECONDS: until URL answers HTTP 2xx (bounded).
-wait_http() {
-  local deadline=$((SECONDS + $2))
-  until curl -fsS --max-time 2 -o /dev/null "$1" 2>/dev/null; do
-    ((SECONDS < deadline)) || return 1
-    sleep 0.5
-  done
-}
 
 nginx_on() {  # nginx_on NAME [docker run -p options...]: the tutorial's `docker run -d -p ... nginx`
   local name=$1; shift
@@ -45,21 +19,6 @@ answers() { wait_http "$1" 20 && http_has "$1" nginx; }
 # mapped NAME PORT/PROTO HOST_IP:HOST_PORT: `docker port` shows exactly that binding (among others).
 # (A here-string, not `docker port | grep -q`: with pipefail an early-quitting grep can fail the pipeline.)
 mapped() { grep -qxF -- "$3" <<<"$(docker port "$1" "$2")"; }
-
-# require_free KIND NAME...: stop before doing anything when a name this section uses is taken — by a
-# learner's own object or by another lab still running (names are engine-wide). The lab never removes or
-# reuses what this section did not make.
-require_free() {
-  local kind=$1 name owner where=Labels; shift
-  [[ $kind == container ]] && where=Config.Labels
-  for name in "$@"; do
-    exists "$kind" "$name" || continue
-    owner=$(label_of "$kind" "$name" "$where" "$LAYOUT_LABEL")
-    if [[ -n $owner ]]; then owner="it belongs to the lab's '$owner' run, which may still be going"
-    else owner="it is not the lab's"; fi
-    die "a $kind named '$name' already exists ($owner). This section needs the name: remove it (docker $kind rm $name) or let that run finish, then run again."
-  done
-}
 
 lab_main() {
   require_free container web-single web-two web-all web-default web-random syslog

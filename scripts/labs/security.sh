@@ -10,24 +10,6 @@ LAB_TITLE="네트워크 보안 › 1. 네트워크 격리 + 2. 네트워크 정�
 # 172.17-172.31 by default, so it often does), the next /16 from this list, with the same /20 ip-range shape.
 SUBNET_PREFIXES=(172.20 172.29 172.30 172.31 10.213 10.214 10.215 192.168.213)
 
-# run_capture CMD...: `run`, keeping the command's output (stdout and stderr) in RUN_OUT and its exit status
-# in RUN_RC, and showing the output indented. Not `$(run ...)`: a subshell would lose run's numbering.
-run_capture() {
-  local f
-  f=$(mktemp)
-  RUN_RC=0
-  run "$@" >"$f" 2>&1 || RUN_RC=$?
-  head -n 1 "$f" >&2                       # the numbered command line that run printed
-  RUN_OUT=$(tail -n +2 "$f")
-  rm -f "$f"
-  if [[ -n $RUN_OUT ]]; then sed 's/^/      /' <<<"$RUN_OUT" >&2; fi
-}
-
-toolbox() {  # toolbox NAME NETWORK: a throwaway container (the tutorial's `alpine sleep 1000`) on NETWORK
-  # shellcheck disable=SC2046  # labels() is a list of words by design
-  run docker run -d --name "$1" --network "$2" $(labels) "$TOOLBOX_IMAGE" sleep 1000 >/dev/null
-}
-
 networks_of() { docker inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}' "$1" | xargs; }
 name_resolves() { docker exec "$1" getent hosts "$2"; }           # name_resolves FROM NAME (toolbox FROM)
 # (A here-string, not `ip route | grep -q`: with pipefail an early-quitting grep can fail the pipeline,
@@ -80,21 +62,6 @@ create_secure_network() {
   return 1
 }
 
-# require_free KIND NAME...: stop before doing anything when a name this section uses is taken — by a
-# learner's own object or by another lab still running (names are engine-wide). The lab never removes or
-# reuses what this section did not make.
-require_free() {
-  local kind=$1 name owner where=Labels; shift
-  [[ $kind == container ]] && where=Config.Labels
-  for name in "$@"; do
-    exists "$kind" "$name" || continue
-    owner=$(label_of "$kind" "$name" "$where" "$LAYOUT_LABEL")
-    if [[ -n $owner ]]; then owner="it belongs to the lab's '$owner' run, which may still be going"
-    else owner="it is not the lab's"; fi
-    die "a $kind named '$name' already exists ($owner). This section needs the name: remove it (docker $kind rm $name) or let that run finish, then run again."
-  done
-}
-
 lab_main() {
   require_free container web db visitor secure-1 secure-2 internal-1 internal-2
   require_free network frontend backend secure-network internal-net
@@ -117,7 +84,7 @@ isolation() {
   # shellcheck disable=SC2046
   run docker run -d --name db --network backend $(labels) "$TOOLBOX_IMAGE" nc -lk -p 3306 >/dev/null
   log "  and a container on frontend only — a stand-in for anything facing the outside:"
-  toolbox visitor frontend
+  toolbox visitor --network frontend
 
   local db_ip
   db_ip=$(ip_on db backend)
@@ -137,8 +104,8 @@ subnet_and_ip_range() {
   check "secure-network exists with subnet ${SUBNET:-?} and ip-range ${IP_RANGE:-?}" \
     test "$(docker network inspect -f '{{range .IPAM.Config}}{{.Subnet}} {{.IPRange}}{{end}}' secure-network \
       2>/dev/null)" = "$SUBNET $IP_RANGE"
-  toolbox secure-1 secure-network
-  toolbox secure-2 secure-network
+  toolbox secure-1 --network secure-network
+  toolbox secure-2 --network secure-network
   local ip1 ip2
   ip1=$(ip_on secure-1 secure-network) ip2=$(ip_on secure-2 secure-network)
   check "containers get addresses inside the ip-range $IP_RANGE (secure-1: ${ip1:-none}, secure-2: ${ip2:-none})" \
@@ -159,8 +126,8 @@ in_cidr_all() {  # in_cidr_all CIDR IP...: every IP is inside CIDR (and there is
 internal_network() {
   step "--internal (beyond the tutorial's policy step): docker network create --internal internal-net"
   ensure_network internal-net --internal
-  toolbox internal-1 internal-net
-  toolbox internal-2 internal-net
+  toolbox internal-1 --network internal-net
+  toolbox internal-2 --network internal-net
   run docker exec internal-1 ip route >&2
   check "internal-1 pings internal-2 by name (members of an internal network reach each other)" \
     docker exec internal-1 ping -c 1 -W 2 internal-2

@@ -1,0 +1,94 @@
+"""docs/coverage.md against the tutorial: every docker/curl command of its bash blocks mapped exactly once, in
+order, to scripts that exist (and print the quoted step) and to tests that exist."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from labenv import REPO
+
+pytestmark = pytest.mark.unit
+
+# The tutorial: ../shared/seed beside the repo (as .ci/run expects).
+SEED = REPO.parent / "shared" / "seed" / "000_72239f7f6cdb93ac.txt"
+COVERAGE = REPO / "docs" / "coverage.md"
+ERRATA = REPO / "docs" / "errata.md"
+ROW = re.compile(r"^\| (\d+) \| `(.+?)` \| (.+?) \| (.+?) \| (.+?) \|$")
+TEST_REF = re.compile(r"`(tests/[\w/]+\.py)::(\w+)(?:\[([\w-]+)\])?`")
+
+
+def normalise(command: str) -> str:
+    return " ".join(command.replace(r"\|", "|").split())
+
+
+def tutorial_commands() -> list[str]:
+    """Lines of ```bash blocks that start with docker or curl, backslash continuations joined."""
+    if not SEED.is_file():
+        pytest.fail(f"the tutorial is not at {SEED} (the repo expects ../shared beside it)", pytrace=False)
+    commands = []
+    for block in re.findall(r"```bash\n(.*?)```", SEED.read_text(encoding="utf-8"), re.S):
+        for line in re.sub(r"\\\n\s*", " ", block).splitlines():
+            if line.strip().startswith(("docker ", "curl ")):
+                commands.append(normalise(line))
+    return commands
+
+
+def rows() -> list[tuple[int, str, str, str, str]]:
+    found = []
+    for line in COVERAGE.read_text(encoding="utf-8").splitlines():
+        m = ROW.match(line)
+        if m:
+            found.append((int(m[1]), normalise(m[2]), m[3], m[4], m[5]))
+    return found
+
+
+def test_the_tutorial_has_61_commands() -> None:
+    assert len(tutorial_commands()) == 61
+
+
+def test_every_command_is_mapped_exactly_once_in_order() -> None:
+    mapped = rows()
+    assert [n for n, *_ in mapped] == list(range(1, len(mapped) + 1)), "rows must be numbered 1..N"
+    assert [cmd for _, cmd, *_ in mapped] == tutorial_commands()
+
+
+def test_every_script_named_exists_and_prints_the_quoted_step() -> None:
+    for n, _, runs_in, _, _ in rows():
+        scripts = re.findall(r"`(scripts/[\w/.-]+\.sh)`", runs_in)
+        assert scripts, f"row {n} names no script"
+        text = "".join((REPO / s).read_text(encoding="utf-8") for s in scripts if (REPO / s).is_file())
+        for s in scripts:
+            assert (REPO / s).is_file(), f"row {n}: {s} does not exist"
+        for step in re.findall(r"“(.+?)”", runs_in):
+            assert step.replace(r"\|", "|") in text, f"row {n}: {scripts} lack the step text {step!r}"
+
+
+def test_every_test_named_exists() -> None:
+    for n, *_, checked_by in rows():
+        refs = TEST_REF.findall(checked_by)
+        assert refs, f"row {n} names no test"
+        for path, name, param in refs:
+            file = REPO / path
+            assert file.is_file(), f"row {n}: {path} does not exist"
+            text = file.read_text(encoding="utf-8")
+            assert re.search(rf"^def {name}\(", text, re.M), f"row {n}: no test {name} in {path}"
+            if param:  # a parametrized case: named in the test file, or a lab section of that name
+                assert param in text or (REPO / "scripts" / "labs" / f"{param}.sh").is_file(), (
+                    f"row {n}: {path}::{name}[{param}] names no known case"
+                )
+
+
+def test_every_errata_link_has_its_anchor() -> None:
+    anchors = set(re.findall(r'<a id="([\w-]+)"></a>', ERRATA.read_text(encoding="utf-8")))
+    for n, _, _, note, _ in rows():
+        for anchor in re.findall(r"errata\.md#([\w-]+)", note):
+            assert anchor in anchors, f"row {n}: docs/errata.md has no anchor {anchor!r}"
+
+
+def test_korean_errata_has_the_same_entries_in_the_same_order() -> None:
+    def anchors(path: Path) -> list[str]:
+        return re.findall(r'<a id="([\w-]+)"></a>', path.read_text(encoding="utf-8"))
+
+    assert anchors(REPO / "docs" / "errata.ko.md") == anchors(ERRATA)
