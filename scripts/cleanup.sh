@@ -41,7 +41,7 @@ main() {
     esac
     shift
   done
-  docker info >/dev/null 2>&1 || die "no Docker engine answers 'docker info'. Start Docker, then run again."
+  require_engine
   step "cleanup: everything labelled $LAB_LABEL=1"
   remove_labelled container
   remove_labelled network

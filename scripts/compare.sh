@@ -78,7 +78,7 @@ main() {
   [[ $LAYOUT != swarm || -z $COMPOSE_FILE ]] || usage_error "--compose-file does not apply to --layout swarm"
   : "${COMPOSE_FILE:=$LAB_ROOT/compose/$LAYOUT.yaml}"
   command -v python3 >/dev/null || die "compare.sh needs python3 for the snapshots (scripts/topology.py)"
-  docker info >/dev/null 2>&1 || die "no Docker engine answers 'docker info'. Start Docker, then run again."
+  require_engine
   if ((offline)); then use_offline_images; fi
   local common=(--port "$PORT" ${db:+--db "$db"})
   trap on_exit EXIT

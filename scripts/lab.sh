@@ -85,7 +85,7 @@ main() {
     shift
   done
   ((${#args[@]})) || usage_error "name a section, 'all' or 'list'"
-  docker info >/dev/null 2>&1 || die "no Docker engine answers 'docker info'. Start Docker, then run again."
+  require_engine
   if ((offline)); then use_offline_images; fi
   ensure_image "$TOOLBOX_IMAGE"
   local rc

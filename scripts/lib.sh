@@ -29,6 +29,11 @@ warn() { printf '%swarning:%s %s\n' "$C_Y" "$C_0" "$*" >&2; }
 die() { printf '%serror:%s %s\n' "$C_R" "$C_0" "$*" >&2; exit 1; }
 step() { printf '\n%s== %s ==%s\n' "$C_B" "$*" "$C_0" >&2; }
 
+# require_engine: one clear message, and exit 1, when no Docker engine answers.
+require_engine() {
+  docker info >/dev/null 2>&1 || die "no Docker engine answers 'docker info'. Start Docker (Docker Desktop, or 'sudo systemctl start docker'), then run again."
+}
+
 # usage_from_header FILE: print the comment block at the top of FILE (after the shebang) as usage text.
 usage_from_header() { sed -n '2,/^set -E/{/^set -E/d;s/^# \{0,1\}//;p}' "$1"; }
 

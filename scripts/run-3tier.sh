@@ -108,7 +108,7 @@ down() {
 main() {
   ENGINE=postgres HOST_PORT=80
   parse_run_args "$@"
-  docker info >/dev/null 2>&1 || die "no Docker engine answers 'docker info'. Start Docker, then run again."
+  require_engine
   if ((DOWN)); then down; return; fi
   preflight
   networks

@@ -67,7 +67,7 @@ main() {
     shift
   done
   parse_run_args "${args[@]}"
-  docker info >/dev/null 2>&1 || die "no Docker engine answers 'docker info'. Start Docker, then run again."
+  require_engine
   if ((DOWN)); then
     step "down: docker compose down ($LAYOUT)"
     local down_args=(down --remove-orphans)

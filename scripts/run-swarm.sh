@@ -74,13 +74,18 @@ wait_service() {
   done
 }
 
-deploy() {
-  step "1. swarm: one node is enough for a stack (docker swarm init only if needed)"
+# Steps 1-2 of both ways: a swarm (init only if needed), the mode, and the images on this node.
+swarm_and_images() {
+  step "1. swarm: one node is enough (docker swarm init only if needed)"
   ensure_swarm "$OWNER"
   pick_mode
   step "2. images, built on this node (a single-node swarm uses local images; no registry)"
   build_image "$APP_IMAGE" "$LAB_ROOT/app_server" --build-arg "PYTHON_IMAGE=$PYTHON_IMAGE"
   build_image "$WEB_IMAGE" "$LAB_ROOT" -f "$LAB_ROOT/nginx/Dockerfile" --build-arg "NGINX_IMAGE=$NGINX_IMAGE"
+}
+
+deploy() {
+  swarm_and_images
   secret_file root_password >/dev/null
   secret_file app_password >/dev/null
   step "3. docker stack deploy: overlay networks frontend-net + backend-net, database, app-server x3, web-server"
@@ -137,12 +142,7 @@ db_service_opts() {  # the database tier's options, as compose/stack-ENGINE.yaml
 }
 
 by_hand() {
-  step "1. swarm: one node is enough (docker swarm init only if needed)"
-  ensure_swarm "$OWNER"
-  pick_mode
-  step "2. images, built on this node"
-  build_image "$APP_IMAGE" "$LAB_ROOT/app_server" --build-arg "PYTHON_IMAGE=$PYTHON_IMAGE"
-  build_image "$WEB_IMAGE" "$LAB_ROOT" -f "$LAB_ROOT/nginx/Dockerfile" --build-arg "NGINX_IMAGE=$NGINX_IMAGE"
+  swarm_and_images
   step "3. secrets and overlay networks (docker secret create, docker network create -d overlay --attachable)"
   ensure_secret db_root_password "$(secret_file root_password)"
   ensure_secret db_app_password "$(secret_file app_password)"
@@ -291,7 +291,7 @@ main() {
   done
   parse_run_args "${args[@]}"
   [[ $BIND_IP == 127.0.0.1 ]] || usage_error "--public does not apply: Swarm publishes on every interface"
-  docker info >/dev/null 2>&1 || die "no Docker engine answers 'docker info'. Start Docker, then run again."
+  require_engine
   if ((DOWN)); then down; return; fi
   if ((OFFLINE)); then use_offline_images; fi
   if ((update)); then

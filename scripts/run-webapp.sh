@@ -43,7 +43,7 @@ preflight() {
 main() {
   ENGINE=mysql HOST_PORT=3000
   parse_run_args "$@"
-  docker info >/dev/null 2>&1 || die "no Docker engine answers 'docker info'. Start Docker, then run again."
+  require_engine
   if ((DOWN)); then down; return; fi
   preflight
 

@@ -41,7 +41,7 @@ parse_args() {
 }
 
 check_target() {
-  docker info >/dev/null 2>&1 || die "no Docker engine answers 'docker info'. Start Docker, then run again."
+  require_engine
   docker container inspect "$TARGET" >/dev/null 2>&1 \
     || die "no container named '$TARGET' (docker ps -a lists them; the name is the last column)."
   local status

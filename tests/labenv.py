@@ -1,8 +1,10 @@
-"""The lab's constants for tests: labels and image variables (one place; conftest and tests import it)."""
+"""The lab's constants and small helpers for tests: labels, image variables, bounded polling."""
 
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -31,3 +33,13 @@ IMAGE_DEFAULTS = {
 def image(name: str) -> str:
     """The image an image variable names (e.g. image("MYSQL_IMAGE")), or the official default."""
     return os.environ.get(name) or IMAGE_DEFAULTS[name]
+
+
+def wait_until(check: Callable[[], object], timeout: float, interval: float = 0.5) -> object:
+    """Call check() until it returns something truthy; return that, or the last falsy answer at `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result or time.monotonic() >= deadline:
+            return result
+        time.sleep(interval)

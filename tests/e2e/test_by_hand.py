@@ -9,25 +9,16 @@ import os
 import shutil
 import socket
 import subprocess
-from collections.abc import Iterator
 
 import pytest
 import requests
 from labenv import REPO
-from scriptrun import assert_ok, docker, down_all_layouts, labelled, script
+from scriptrun import assert_ok, docker, labelled, script
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("no_layouts")]
 
 WEB_PORT = 18080  # not 80: a learner's own web server may hold it; the default port has its own test
 ENGINES = ["postgres", "mysql"]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def no_layouts() -> Iterator[None]:
-    """Each module starts and ends with neither layout up (by hand or compose), volumes included."""
-    down_all_layouts()
-    yield
-    down_all_layouts()
 
 
 @pytest.mark.parametrize("engine", ENGINES)

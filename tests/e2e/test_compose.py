@@ -8,24 +8,15 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
 from labenv import REPO
-from scriptrun import assert_ok, docker, down_all_layouts, labelled, script, secret
+from scriptrun import assert_ok, docker, labelled, script, secret
 from testcontainers.compose import DockerCompose
 
-pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module", autouse=True)
-def no_layouts() -> Iterator[None]:
-    """Each module starts and ends with neither layout up (by hand or compose), volumes included."""
-    down_all_layouts()
-    yield
-    down_all_layouts()
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("no_layouts")]
 
 
 @pytest.mark.parametrize("layout", ["3tier", "webapp"])

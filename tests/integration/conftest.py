@@ -8,7 +8,6 @@ and on a loopback port pinned at creation, so `docker stop`/`start`/`restart` ke
 from __future__ import annotations
 
 import socket
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from dataclasses import dataclass
 import psycopg
 import pymysql
 import pytest
-from labenv import TEST_LABELS, image
+from labenv import TEST_LABELS, image, wait_until
 from testcontainers.community.mysql import MySqlContainer
 from testcontainers.community.postgres import PostgresContainer
 from testcontainers.core.container import DockerContainer
@@ -40,16 +39,6 @@ def free_loopback_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def wait_until(check: Callable[[], object], timeout: float, interval: float = 0.5) -> object:
-    """Call check() until it returns something truthy; return that, or the last falsy answer at `timeout`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() >= deadline:
-            return result
-        time.sleep(interval)
 
 
 @pytest.fixture(name="wait_until", scope="session")

@@ -22,7 +22,7 @@ import pytest
 import requests
 from docker.models.containers import Container
 from docker.models.networks import Network
-from labenv import REPO, TEST_LABELS, image
+from labenv import REPO, TEST_LABELS, image, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -51,16 +51,6 @@ class Echo(BaseHTTPRequestHandler):
 
 ThreadingHTTPServer(("", 3000), Echo).serve_forever()
 """
-
-
-def poll(check: Callable[[], object], timeout: float, interval: float = 0.5) -> object:
-    """Call check() until it returns something truthy; return that, or the last falsy answer at `timeout`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() >= deadline:
-            return result
-        time.sleep(interval)
 
 
 @dataclass
@@ -139,7 +129,7 @@ def start_web(client: docker.DockerClient, web_image: str, network: Network, **e
         except requests.ConnectionError:
             return False
 
-    if not poll(answers, 20):
+    if not wait_until(answers, 20):
         logs = container.logs(tail=30).decode(errors="replace")
         container.remove(force=True)
         pytest.fail(f"nginx did not answer /healthz within 20 s; its last log lines:\n{logs}")
@@ -223,7 +213,7 @@ def test_container_becomes_healthy(web: Web) -> None:
         status = web.container.attrs["State"]["Health"]["Status"]
         return status if status == "healthy" else None
 
-    assert poll(health, 40), f"not healthy after 40 s: {web.container.attrs['State']['Health']}"
+    assert wait_until(health, 40), f"not healthy after 40 s: {web.container.attrs['State']['Health']}"
     assert "/healthz" in " ".join(web.container.attrs["Config"]["Healthcheck"]["Test"])
 
 
@@ -266,7 +256,7 @@ def test_api_prefix_is_stripped_and_forwarded_headers_are_set(
 ) -> None:
     upstream("one")
     # nginx may still hold the "no such name" answer of an earlier test for up to valid=10s.
-    assert poll(lambda: echo_from(web), 20), "nginx never reached app-server"
+    assert wait_until(lambda: echo_from(web), 20), "nginx never reached app-server"
     seen = web.get("/api/healthz?probe=1%202", headers={"X-Forwarded-For": "6.6.6.6"}).json()
     assert seen["path"] == "/healthz?probe=1%202"
     assert web.get("/api/").json()["path"] == "/"
@@ -279,7 +269,7 @@ def test_api_prefix_is_stripped_and_forwarded_headers_are_set(
 
 def test_app_errors_pass_through_unchanged(web: Web, upstream: Callable[[str], Container]) -> None:
     upstream("one")
-    assert poll(lambda: echo_from(web), 20), "nginx never reached app-server"
+    assert wait_until(lambda: echo_from(web), 20), "nginx never reached app-server"
     # The app's own 503 (as /readyz answers) must reach the page as the app wrote it, not as "unreachable".
     response = web.get("/api/readyz?status=503")
     assert response.status_code == 503
@@ -291,7 +281,7 @@ def test_recreated_app_server_is_reached_again_without_reloading_nginx(
 ) -> None:
     started_at = web.container.attrs["State"]["StartedAt"]
     first = upstream("one")
-    assert poll(lambda: echo_from(web), 20), "nginx never reached the first app-server"
+    assert wait_until(lambda: echo_from(web), 20), "nginx never reached the first app-server"
     old_ip = ip_on(first, web.network)
 
     first.remove(force=True)  # docker rm -f app-server
@@ -304,7 +294,7 @@ def test_recreated_app_server_is_reached_again_without_reloading_nginx(
     assert new_ip != old_ip
 
     recreated = time.monotonic()
-    answer = poll(lambda: (echo_from(web) or {}).get("generation") == "two", 20)
+    answer = wait_until(lambda: (echo_from(web) or {}).get("generation") == "two", 20)
     waited = time.monotonic() - recreated
     assert answer, f"nginx still cannot reach app-server at {new_ip} after 20 s: it kept the old IP {old_ip}"
     # nginx keeps an answer for valid=10s; the rest is the poll's step and slack.
@@ -316,7 +306,7 @@ def test_recreated_app_server_is_reached_again_without_reloading_nginx(
 
 def test_slow_app_is_json_504(web: Web, upstream: Callable[[str], Container]) -> None:
     upstream("one")
-    assert poll(lambda: echo_from(web), 20), "nginx never reached app-server"
+    assert wait_until(lambda: echo_from(web), 20), "nginx never reached app-server"
     response = web.get("/api/?sleep=12")  # proxy_read_timeout is 10 s
     assert response.status_code == 504
     assert response.json() == {"error": f"{APP_ALIAS} timed out", "status": 504}
