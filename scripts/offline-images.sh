@@ -26,6 +26,7 @@ STANDINS=(
   "POSTGRES_IMAGE lab-offline/postgres:17     trixie postgres"
   "NGINX_IMAGE    lab-offline/nginx:1.26      trixie nginx"
   "TOOLBOX_IMAGE  lab-offline/toolbox:trixie  trixie toolbox"
+  "NODE_IMAGE     lab-offline/node:28         sid    node"
 )
 IMAGE_LABEL=io.docker-net-lab.offline=1
 

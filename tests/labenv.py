@@ -27,6 +27,7 @@ IMAGE_DEFAULTS = {
     "POSTGRES_IMAGE": "postgres:17",
     "NGINX_IMAGE": "nginx:1.27",
     "TOOLBOX_IMAGE": "alpine:3.22",
+    "NODE_IMAGE": "docker:28-dind",  # a simulated host of scripts/sim-cluster.sh
 }
 
 
