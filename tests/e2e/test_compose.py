@@ -70,7 +70,7 @@ def test_compare_catches_a_published_database(tmp_path: Path) -> None:
 def test_compare_bad_usage_exits_2() -> None:
     result = script("compare.sh", "--layout", "4tier")
     assert result.returncode == 2
-    assert "--layout takes 3tier or webapp" in result.stderr
+    assert "--layout takes 3tier, webapp or swarm" in result.stderr
 
 
 def test_testcontainers_compose_brings_up_3tier(monkeypatch: pytest.MonkeyPatch) -> None:
