@@ -272,6 +272,11 @@ down() {
     remove_labelled_swarm secret
   fi
   if ((DROP_VOLUMES)); then remove_labelled_swarm volume; fi
+  # the tags --update made (my-app:update-N): the image itself stays as my-app:latest
+  local tags
+  tags=$(docker image ls --format '{{.Repository}}:{{.Tag}}' my-app | grep '^my-app:update-' || true)
+  # shellcheck disable=SC2086  # a list of tags
+  [[ -z $tags ]] || run docker image rm $tags >/dev/null 2>&1 || true
   leave_swarm_if_ours "$OWNER"
   log "swarm layout removed."
 }

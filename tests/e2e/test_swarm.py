@@ -73,6 +73,8 @@ def test_down_restores_the_swarm_state_and_leaves_nothing(state_before: str) -> 
     assert_ok(script("run-swarm.sh"))
     assert_ok(script("run-swarm.sh", "--down", "--volumes"))
     assert swarm_state() == state_before
+    update_tags = docker("image", "ls", "-q", "--filter", "reference=my-app:update-*").stdout
+    assert update_tags == "", "--down must remove the tags --update made"
     for kind in ("network", "volume"):
         left = docker(kind, "ls", "-q", "--filter", f"label=com.docker.stack.namespace={STACK}").stdout
         assert left == "", f"{kind}s of the stack left behind"
