@@ -375,6 +375,8 @@ leave_swarm_if_ours() {
     log "  services still run in this swarm ($others): $1 leaves it up"; return 0
   fi
   run docker swarm leave --force >/dev/null
+  # the bridge `swarm init` made for task containers outlives the swarm; it is unused now
+  docker network rm docker_gwbridge >/dev/null 2>&1 || true
 }
 
 # --- helpers shared by the lab sections (scripts/labs/*.sh) ---------------------------------------------

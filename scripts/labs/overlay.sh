@@ -11,7 +11,6 @@
 LAB_TITLE="Docker 네트워크 드라이버 › 5. Overlay — swarm services (one-node swarm), VIP and tasks.NAME"
 
 OVERLAY_OWNER=lab-overlay   # lib.sh's ensure_swarm marks the node with it when this lab runs `docker swarm init`
-OVERLAY_MADE_GWBRIDGE=0     # 1: docker_gwbridge (swarm makes it for its containers) did not exist before
 OVERLAY_SERVICE_WAIT=90     # seconds for the replicas to run
 
 # --- swarm -------------------------------------------------------------------------------------------------
@@ -23,7 +22,6 @@ swarm_state() { docker info -f '{{.Swarm.LocalNodeState}}'; }
 overlay_swarm() {
   local state
   state=$(swarm_state)
-  exists network docker_gwbridge || OVERLAY_MADE_GWBRIDGE=1
   case $state in
     active)
       [[ $(docker info -f '{{.Swarm.ControlAvailable}}') == true ]] \
@@ -183,7 +181,4 @@ lab_cleanup() {
     sleep 1
   done
   leave_swarm_if_ours "$OVERLAY_OWNER"   # and only when no other service runs in it
-  if ((OVERLAY_MADE_GWBRIDGE)) && ! swarm_active; then
-    docker network rm docker_gwbridge >/dev/null 2>&1 || true   # swarm's bridge, made during this lab
-  fi
 }
