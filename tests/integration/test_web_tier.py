@@ -293,13 +293,23 @@ def test_recreated_app_server_is_reached_again_without_reloading_nginx(
     new_ip = ip_on(second, web.network)
     assert new_ip != old_ip
 
-    recreated = time.monotonic()
-    answer = wait_until(lambda: (echo_from(web) or {}).get("generation") == "two", 20)
-    waited = time.monotonic() - recreated
-    assert answer, f"nginx still cannot reach app-server at {new_ip} after 20 s: it kept the old IP {old_ip}"
-    # nginx keeps an answer for valid=10s; the rest is the poll's step and slack.
-    assert waited < 13, f"re-resolution took {waited:.1f} s"
-    assert web.get("/api/").headers["X-Upstream-Addr"] == f"{new_ip}:{APP_PORT}"
+    # Each nginx worker process keeps its own resolver cache (worker_processes auto: one per core), so one
+    # worker can answer from the new app-server while another still holds the old address for the rest of
+    # its valid=10s. The claim is that every worker gets there without a reload: ask until a whole run of
+    # requests, enough to reach every worker, is answered by "two" at the new address.
+    def all_workers_moved() -> bool:
+        for _ in range(12):
+            response = web.get("/api/")
+            if response.status_code != 200 or response.json().get("generation") != "two":
+                return False
+            if response.headers["X-Upstream-Addr"] != f"{new_ip}:{APP_PORT}":
+                return False
+        return True
+
+    # valid=10s per worker from its last lookup, plus the poll's step and slack on a busy machine.
+    assert wait_until(all_workers_moved, 30), (
+        f"nginx still cannot reach app-server at {new_ip} after 30 s: a worker kept the old IP {old_ip}"
+    )
     web.container.reload()
     assert web.container.attrs["State"]["StartedAt"] == started_at, "nginx was restarted"
 
