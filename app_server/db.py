@@ -8,6 +8,7 @@ The engine is chosen here, in make_source(), and nowhere else; both drivers take
 
 from __future__ import annotations
 
+import select
 import threading
 from typing import Any, Protocol
 
@@ -69,7 +70,7 @@ def error_message(exc: BaseException) -> str:
 
 
 class MySQLPerThread:
-    """One persistent pymysql connection per thread (gunicorn's gthread workers), pinged when borrowed.
+    """One persistent pymysql connection per thread (gunicorn's gthread workers), replaced when it went stale.
 
     A few lines instead of a pool library: with N threads there are at most N connections, and a thread never
     shares its connection, so there is nothing to lock.
@@ -93,7 +94,10 @@ class MySQLPerThread:
 
     def borrow(self) -> pymysql.connections.Connection:
         conn = getattr(self._local, "conn", None)
-        if conn is None or not _alive(conn):
+        # pymysql offers no public handle on its socket; _sock has been there since its first release.
+        if conn is not None and conn.open and _closed_by_server(conn._sock):
+            conn.close()  # the server closed its end while the connection sat idle: it is stale
+        if conn is None or not conn.open:
             # A new connection (after a DB restart, or the thread's first request). One attempt: if the
             # database is still down this raises, the request answers 500, and the next request tries again.
             self._local.conn = None
@@ -109,15 +113,18 @@ class MySQLPerThread:
             conn.close()
 
 
-def _alive(conn: pymysql.connections.Connection) -> bool:
-    """One round trip (COM_PING). A connection the server dropped, e.g. across a DB restart, fails it."""
-    try:
-        conn.ping()
-    # A dead socket surfaces as OperationalError or InterfaceError, both pymysql.err.Error.
-    except pymysql.err.Error:
-        conn.close()  # marks it closed; the failed ping already dropped the socket
-        return False
-    return True
+def _closed_by_server(sock: Any) -> bool:
+    """True when an idle connection's socket has something to read: the server said goodbye while it sat.
+
+    Between requests the server owes us nothing, so a readable socket means end-of-file or the server's
+    shutdown notice (a database restart closes every client connection). Asking the kernel costs no round
+    trip, unlike a ping on every borrow, which this replaced (the tuning record in docs/benchmarks.md). A
+    server that vanished without closing (its host gone) is not seen here: the query's timeout answers that
+    request with a 500, and the next borrow connects again. `sock` is a socket or its file descriptor.
+    """
+    poller = select.poll()
+    poller.register(sock, select.POLLIN | select.POLLPRI)
+    return bool(poller.poll(0))
 
 
 class PostgresPool:
@@ -145,9 +152,9 @@ class PostgresPool:
             max_size=POOL_MAX_SIZE,
             open=False,
             timeout=CONNECT_TIMEOUT,  # how long a request waits for a connection before the 500
-            # A borrowed connection is checked with one empty query; a broken one (after a DB restart) is
-            # thrown away and replaced instead of being handed to the request.
-            check=ConnectionPool.check_connection,
+            # A borrowed connection whose server closed it while it sat in the pool (a DB restart) is thrown
+            # away and replaced instead of being handed to the request. Checked without a round trip.
+            check=_check_not_closed_by_server,
             # Background reconnects back off exponentially; give up after 5 s so the next request starts a
             # fresh attempt, and readiness follows the database within seconds, not after a long backoff.
             reconnect_timeout=5,
@@ -171,6 +178,18 @@ class PostgresPool:
 
     def close(self) -> None:
         self._pool.close()
+
+
+def _check_not_closed_by_server(conn: psycopg.Connection) -> None:
+    """psycopg_pool's check= callback: raising makes the pool take another connection.
+
+    Closed first: the pool throws away only a connection that is closed or broken, and would hand an open one
+    straight back to this check.
+    """
+    if not conn.closed and _closed_by_server(conn.pgconn.socket):
+        conn.close()
+    if conn.closed:
+        raise psycopg.OperationalError("the server closed this idle connection")
 
 
 def _remembering_connection_class() -> type[psycopg.Connection]:

@@ -18,13 +18,19 @@ workers = 2
 worker_class = "gthread"
 threads = 4
 
-# Logs go where `docker logs` reads them: requests to stdout, gunicorn's own messages to stderr.
-accesslog = "-"
+# gunicorn's own messages (start, workers, errors) go where `docker logs` reads them. No access log, like
+# app.js: in the 3-tier nginx already logs every request at the edge, and a second line per request through
+# Docker's log driver cost ~15 % of the app's req/s (docs/benchmarks.md). To see each request here:
+#   docker run ... -e GUNICORN_CMD_ARGS="--access-logfile -" ...
+accesslog = None
 errorlog = "-"
 
 # On SIGTERM (`docker stop`), workers finish in-flight requests for up to 8 s, inside docker stop's 10 s grace
 # before SIGKILL.
 graceful_timeout = 8
+# An idle keep-alive connection (nginx keeps some open to reuse) is closed after 5 s; nginx lets go of its
+# own after 4 s (nginx/templates/default.conf.template), so it never sends a request on one closed here.
+keepalive = 5
 # A request stuck longer than this is killed and its worker replaced (database timeouts are 3-5 s).
 timeout = 30
 
