@@ -24,7 +24,7 @@ STANDINS=(
   "PYTHON_IMAGE   lab-offline/python:3.13     trixie python"
   "MYSQL_IMAGE    lab-offline/mysql:9.7       sid    mysql"
   "POSTGRES_IMAGE lab-offline/postgres:17     trixie postgres"
-  "NGINX_IMAGE    lab-offline/nginx:1.26      trixie nginx"
+  "NGINX_IMAGE    lab-offline/nginx:1.30      sid    nginx"
   "TOOLBOX_IMAGE  lab-offline/toolbox:trixie  trixie toolbox"
   "NODE_IMAGE     lab-offline/node:28         sid    node"
 )

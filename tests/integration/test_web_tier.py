@@ -234,9 +234,10 @@ def test_template_is_rendered_with_backend_and_keeps_nginx_variables(web: Web) -
     code, output = web.container.exec_run(["cat", "/etc/nginx/conf.d/default.conf"])
     config = output.decode()
     assert code == 0, config
-    assert f"set $backend http://{APP_ALIAS}:{APP_PORT};" in config
+    assert f"server {APP_ALIAS}:{APP_PORT} resolve;" in config
+    assert "valid=10s" in config
     assert "${" not in config, "a template variable was left unrendered"
-    for nginx_variable in ("$host", "$remote_addr", "$backend", "$status"):
+    for nginx_variable in ("$host", "$remote_addr", "$upstream_addr", "$status"):
         assert nginx_variable in config, f"envsubst ate nginx's {nginx_variable}"
 
 
