@@ -292,6 +292,23 @@ app_options() {
     -v "$(secret_file app_password):/run/secrets/db_app_password:ro"
 }
 
+# --- the 3-tier's tiers, shared by run-3tier.sh and drill.sh (which starts them in other orders) ---------
+
+three_tier_volume() { echo "3tier-$1-data"; }   # three_tier_volume ENGINE: the database's named volume
+
+# start_3tier_database ENGINE: the 3-tier's database, on backend-net only, its data on the named volume.
+start_3tier_database() { start_database database backend-net "$1" "$(three_tier_volume "$1")"; }
+
+# start_3tier_app ENGINE IMAGE: the 3-tier's app-server as the tutorial runs it: created on backend-net with
+# the app's settings, then connected to frontend-net. Same arguments, same container: run-3tier.sh reuses
+# one that drill.sh started.
+start_3tier_app() {
+  local opts
+  mapfile -t opts < <(app_options "$1" DATABASE_HOST database)
+  ensure_container app-server "$2" --network backend-net "${opts[@]}"
+  ensure_connected frontend-net app-server
+}
+
 # --- verification, shared by the by-hand scripts and run-compose.sh --------------------------------------
 
 # verify_3tier PORT ENGINE BIND_IP

@@ -27,7 +27,7 @@ WEB_IMAGE=lab/web-server:latest
 
 usage() { usage_from_header "$0"; }
 
-volume_name() { echo "3tier-$ENGINE-data"; }
+volume_name() { three_tier_volume "$ENGINE"; }
 
 # Nothing is created until every name and the port are known to be ours or free.
 preflight() {
@@ -52,17 +52,14 @@ networks() {
 
 database_tier() {
   step "2. 데이터베이스 계층 / database tier ($(engine_title "$ENGINE"), backend-net only)"
-  start_database database backend-net "$ENGINE" "$(volume_name)"
+  start_3tier_database "$ENGINE"
   wait_healthy database 150
 }
 
 app_tier() {
   step "3. 애플리케이션 계층 / application tier (created on backend-net, then connected to frontend-net)"
   build_image "$APP_IMAGE" "$LAB_ROOT/app_server" --build-arg "PYTHON_IMAGE=$PYTHON_IMAGE"
-  local opts
-  mapfile -t opts < <(app_options "$ENGINE" DATABASE_HOST database)
-  ensure_container app-server "$APP_IMAGE" --network backend-net "${opts[@]}"
-  ensure_connected frontend-net app-server
+  start_3tier_app "$ENGINE" "$APP_IMAGE"
   wait_healthy app-server 60
 }
 

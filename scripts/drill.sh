@@ -1,0 +1,436 @@
+#!/usr/bin/env bash
+# drill.sh — fault drills on the 3-tier layout: break one tier on purpose while requests keep coming, measure
+# what a user would have seen, and check that the layout heals as it is designed to.
+#
+# Usage: scripts/drill.sh db-restart|app-recreate|db-late|worker-kill|all [--db mysql|postgres] [--port N]
+#
+#   db-restart    `docker restart database` under a steady load: how long requests fail, and none fails
+#                 once the database is back (the app replaces its broken connections; it is not restarted)
+#   app-recreate  app-server removed and created again with a new IP address: nginx finds it again within
+#                 its resolver's valid=10s, without a restart or a reload
+#   db-late       app-server started 30 s before the database: it waits, not ready (/readyz 503) but alive
+#                 (no crash loop), and turns ready by itself when the database comes
+#   worker-kill   `kill -9` on one gunicorn worker under load: the master starts a new one, requests go on
+#   all           the four, in this order
+#
+#   --db ENGINE   the 3-tier's database: mysql (default) or postgres
+#   --port N      host port of web-server (default 18280), published on 127.0.0.1 only
+#   -h, --help    show this help
+#
+# The 3-tier is brought up with scripts/run-3tier.sh (reused when it answers on the port) and left up and
+# healthy afterwards; remove it with scripts/run-3tier.sh --down. The load is scripts/steady_load.py: 20
+# requests a second to http://127.0.0.1:PORT/api/, each with a 2 s timeout. Exit 0 only if every check holds.
+set -Eeuo pipefail
+
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+export LAYOUT=drill        # the label of what only the drills make (the placeholder); the 3-tier keeps its own
+APP_IMAGE=my-app:latest    # run-3tier.sh's app image
+PLACEHOLDER=drill-placeholder
+DRILLS=(db-restart app-recreate db-late worker-kill)
+RATE=20                    # requests a second
+REQ_TIMEOUT=2              # seconds per request
+LATE=30                    # db-late: seconds the database comes after the app
+OK_RUN=12                  # app-recreate: this many 200s in a row from the new address = "answers again"
+RESULTS=()                 # one line per drill, printed at the end
+PLACEHOLDERS=()            # app-recreate's placeholder containers (removed at the end, even on failure)
+
+usage() { usage_from_header "$0"; }
+
+parse_args() {
+  ENGINE=mysql HOST_PORT=18280 SELECTED=()
+  case ${1:-} in
+    -h|--help) usage; exit 0 ;;
+    all) SELECTED=("${DRILLS[@]}") ;;
+    db-restart|app-recreate|db-late|worker-kill) SELECTED=("$1") ;;
+    '') usage_error "name a drill: ${DRILLS[*]} or all" ;;
+    *) usage_error "unknown drill: $1 (the drills: ${DRILLS[*]}, all)" ;;
+  esac
+  shift
+  while (($#)); do
+    case $1 in
+      --db) [[ ${2:-} == mysql || ${2:-} == postgres ]] || usage_error "--db takes mysql or postgres (got '${2:-}')"
+            ENGINE=$2; shift ;;
+      --port) [[ ${2:-} =~ ^[0-9]+$ ]] && ((10#$2 >= 1 && 10#$2 <= 65535)) \
+                || usage_error "--port takes a port number from 1 to 65535 (got '${2:-}')"
+              HOST_PORT=$2; shift ;;
+      -h|--help) usage; exit 0 ;;
+      *) usage_error "unknown option: $1" ;;
+    esac
+    shift
+  done
+  BASE=http://127.0.0.1:$HOST_PORT
+}
+
+# --- time and small helpers ----------------------------------------------------------------------------
+
+now() { date +%s.%N; }
+calc() { awk "BEGIN { printf \"%.${2:-1}f\", $1 }"; }   # calc EXPR [DECIMALS]
+since() { calc "$(now) - $1"; }                           # since T: seconds from T to now
+started_at() { docker inspect -f '{{.State.StartedAt}}' "$1"; }
+restart_count() { docker inspect -f '{{.RestartCount}}' "$1"; }
+health() { docker inspect -f '{{if .State.Health}}{{.State.Health.Status}}{{else}}{{.State.Status}}{{end}}' "$1" 2>/dev/null; }
+is_healthy() { [[ $(health "$1") == healthy ]]; }
+http_status() { curl -s -o /dev/null -w '%{http_code}' --max-time "$REQ_TIMEOUT" "$1" || true; }
+
+# same_run NAME STARTED_AT RESTART_COUNT: the container was neither restarted nor recreated since.
+same_run() {
+  [[ $(started_at "$1") == "$2" && $(restart_count "$1") == "$3" && $(docker inspect -f '{{.State.Running}}' "$1") == true ]]
+}
+
+# announce CMD...: number and print a command the drill repeats quietly (a poll), as `run` would print it.
+announce() {
+  CMD_NO=$((CMD_NO + 1))
+  printf '  %s(%d)%s $ %s\n' "$C_B" "$CMD_NO" "$C_0" "$(show_cmd "$@")" >&2
+}
+
+# app_get PATH: "STATUS BODY" of GET http://127.0.0.1:3000PATH from inside app-server (the app image has
+# python but no curl); nothing when the container or gunicorn is not there yet. announce_app_get PATH
+# prints the command once, numbered, before a poll repeats it quietly.
+APP_GET_PY='import http.client as h, sys; c = h.HTTPConnection("127.0.0.1", 3000, timeout=10); c.request("GET", sys.argv[1]); r = c.getresponse(); print(r.status, r.read().decode())'
+app_get() { docker exec app-server python -c "$APP_GET_PY" "$1" 2>/dev/null || true; }
+announce_app_get() { announce docker exec app-server python -c "$APP_GET_PY" "$1"; }
+
+# wait_for SECONDS CMD...: until CMD succeeds, every 0.25 s; bounded.
+wait_for() {
+  local deadline=$((SECONDS + $1)); shift
+  until "$@"; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.25
+  done
+}
+
+# --- the 3-tier: up before, healthy after ---------------------------------------------------------------
+
+ensure_3tier() {
+  if published_on web-server 80 127.0.0.1 "$HOST_PORT" 2>/dev/null \
+    && is_healthy database && is_healthy app-server && is_healthy web-server \
+    && http_has "$BASE/api/" "\"Connected to $(engine_title "$ENGINE")!\"" 2>/dev/null; then
+    log "  the 3-tier ($ENGINE) is up and answers on $BASE/api/: reusing it"
+    return 0
+  fi
+  run "$LAB_ROOT/scripts/run-3tier.sh" --db "$ENGINE" --port "$HOST_PORT" >&2 \
+    || die "scripts/run-3tier.sh failed (its output is above); no drill ran"
+}
+
+all_healthy_and_answering() {
+  local deadline=$((SECONDS + 60)) c
+  for c in database app-server web-server; do
+    until is_healthy "$c"; do ((SECONDS < deadline)) || return 1; sleep 1; done
+  done
+  [[ $(http_status "$BASE/api/") == 200 ]]
+}
+
+# settled DRILL: the check every drill ends with — the layout is as the drill found it.
+settled() {
+  check "$1: the 3-tier is healthy again (database, app-server, web-server healthy; $BASE/api/ answers 200)" \
+    all_healthy_and_answering
+}
+
+# --- the load -------------------------------------------------------------------------------------------
+
+start_load() {
+  LOAD_FILE=$WORK/$1.tsv
+  log "  load: $RATE requests a second to $BASE/api/, ${REQ_TIMEOUT} s timeout each, one line per request"
+  local cmd=(python3 "$LAB_ROOT/scripts/steady_load.py" "$BASE/api/" --rate "$RATE" --timeout "$REQ_TIMEOUT"
+             --out "$LOAD_FILE")
+  announce "${cmd[@]}"
+  "${cmd[@]}" 2>"$WORK/$1.err" &
+  LOAD_PID=$!
+}
+
+stop_load() {
+  [[ -n ${LOAD_PID:-} ]] || return 0
+  kill -TERM "$LOAD_PID" 2>/dev/null || true
+  wait "$LOAD_PID" 2>/dev/null || true
+  LOAD_PID=''
+}
+
+# The load file's lines, by start time: start end status upstream error (tab-separated).
+by_start() { sort -n -k1,1 "$LOAD_FILE"; }
+
+# load_summary BASE: "N requests, F failed (HTTP 500: a, no answer: b); failures from +X s to +Y s" with
+# times relative to BASE (the moment the fault began).
+load_summary() {
+  by_start | awk -F'\t' -v base="$1" '
+    { total++ }
+    $3 != 200 { fail++; kind = ($3 == 0 ? "no answer" : "HTTP " $3); kinds[kind]++
+                if (first == "") first = $1; last = $1 }
+    END {
+      printf "%d requests, %d failed", total, fail
+      if (fail) {
+        sep = " ("; for (k in kinds) { printf "%s%s: %d", sep, k, kinds[k]; sep = ", " }
+        printf "); failures started from %+.1f s to %+.1f s after the fault", first - base, last - base
+      }
+      printf "\n"
+    }'
+}
+
+# failed_between FROM TO: failed requests that started in [FROM, TO).
+failed_between() {
+  by_start | awk -F'\t' -v a="$1" -v b="$2" '$1 >= a && $1 < b && $3 != 200 { n++ } END { print n + 0 }'
+}
+requests_between() {
+  by_start | awk -F'\t' -v a="$1" -v b="$2" '$1 >= a && $1 < b { n++ } END { print n + 0 }'
+}
+
+# error_window: seconds from the first failed request's start to the last one's end (0 if none failed).
+error_window() {
+  by_start | awk -F'\t' '$3 != 200 { if (first == "") first = $1; if ($2 > last) last = $2 }
+                         END { printf "%.1f\n", first == "" ? 0 : last - first }'
+}
+
+# ok_run_start ADDR FROM: start time of the first request of the first run of OK_RUN consecutive 200s
+# answered by ADDR (nginx's X-Upstream-Addr) among the requests started at FROM or later; empty if none.
+ok_run_start() {
+  by_start | awk -F'\t' -v addr="$1" -v from="$2" -v n="$OK_RUN" '
+    $1 < from { next }
+    { if ($3 == 200 && $4 == addr) { if (run == 0) begin = $1; run++; if (run == n) { print begin; exit } }
+      else run = 0 }'
+}
+
+# --- the drills -----------------------------------------------------------------------------------------
+
+drill_db_restart() {
+  step "db-restart: docker restart database, under load ($(engine_title "$ENGINE"))"
+  ensure_3tier
+  local app_started app_restarts t0 t_healthy errors_after quiet_from summary window
+  app_started=$(started_at app-server) app_restarts=$(restart_count app-server)
+  start_load db-restart
+  sleep 3   # a baseline: the layout answers before anything breaks
+  t0=$(now)
+  run docker restart database >/dev/null
+  wait_healthy database 120
+  t_healthy=$(now)
+  log "  database healthy again $(calc "$t_healthy - $t0") s after the restart began"
+  sleep 10  # 2 s of grace, then 8 s in which no request may fail
+  stop_load
+  summary=$(load_summary "$t0") window=$(error_window)
+  quiet_from=$(calc "$t_healthy + 2" 3)
+  errors_after=$(failed_between "$quiet_from" 9999999999)
+  log "  seen: $summary"
+  check "db-restart: no request failed from 2 s after the database was healthy again ($errors_after failed of $(requests_between "$quiet_from" 9999999999))" \
+    test "$errors_after" -eq 0
+  check "db-restart: app-server was not restarted (StartedAt $app_started, RestartCount $app_restarts)" \
+    same_run app-server "$app_started" "$app_restarts"
+  settled db-restart
+  RESULTS+=("db-restart: $summary; error window $window s; database healthy $(calc "$t_healthy - $t0") s after the restart; failed after healthy+2 s: $errors_after")
+}
+
+# nginx_workers: the PIDs of web-server's worker processes (inside the container), sorted. A reload
+# (nginx -s reload) replaces them; a restart replaces the master as well.
+nginx_workers() {
+  docker exec web-server sh -c 'grep -l "^nginx: worker process" /proc/[0-9]*/cmdline 2>/dev/null' \
+    | sed 's|/proc/||; s|/cmdline||' | sort -n | tr '\n' ' '
+}
+
+web_unchanged() {
+  [[ $(docker inspect -f '{{.State.StartedAt}} {{.State.Pid}}' web-server) == "$1" && $(nginx_workers) == "$2" ]]
+}
+
+app_answers() { [[ $(app_get /) == 200* ]]; }
+ok_run_seen() { [[ -n $(ok_run_start "$1" "$2") ]]; }
+
+# occupy_address IP: labelled placeholders on frontend-net until one holds IP. The engine hands out the
+# lowest free address, so each one fills a gap below IP (left by containers removed earlier) or takes IP
+# itself; bounded. Sets PLACEHOLDERS (their names).
+occupy_address() {
+  local i got
+  PLACEHOLDERS=()
+  for i in 1 2 3 4 5 6 7 8; do
+    refuse_foreign container "$PLACEHOLDER-$i"
+    toolbox "$PLACEHOLDER-$i" --network frontend-net
+    PLACEHOLDERS+=("$PLACEHOLDER-$i")
+    got=$(ip_on "$PLACEHOLDER-$i" frontend-net)
+    log "  $PLACEHOLDER-$i took $got"
+    [[ $got != "$1" ]] || return 0
+  done
+  warn "8 placeholders and none took $1: the new app-server may get it back"
+}
+
+drill_app_recreate() {
+  step "app-recreate: app-server removed and created again with a new IP; nginx must find it by itself"
+  ensure_3tier
+  local web_state web_workers old_ip new_ip t0 t_app t_ok summary recover
+  web_state=$(docker inspect -f '{{.State.StartedAt}} {{.State.Pid}}' web-server)
+  web_workers=$(nginx_workers)
+  old_ip=$(ip_on app-server frontend-net)
+  log "  app-server is $old_ip on frontend-net; nginx: master PID ${web_state#* } (on the host), workers ${web_workers% } (in the container)"
+  start_load app-recreate
+  sleep 3
+  t0=$(now)
+  run docker rm -f app-server >/dev/null
+  # The engine hands out the lowest free address, so a new app-server would get the old one back and even an
+  # nginx that never re-resolved would find it. A short-lived container takes the old address first, as
+  # any other container could on a busy host.
+  log "  placeholders take app-server's old address $old_ip first (so that the new app-server cannot):"
+  occupy_address "$old_ip"
+  log "  app-server again, with run-3tier.sh's own commands (lib.sh start_3tier_app); nothing else is touched:"
+  LAYOUT=3tier start_3tier_app "$ENGINE" "$APP_IMAGE"
+  announce_app_get /
+  log "    (repeated until the new app-server answers 200 itself)"
+  wait_for 60 app_answers || die "the new app-server did not answer within 60 s (docker logs app-server)"
+  t_app=$(now)
+  new_ip=$(ip_on app-server frontend-net)
+  log "  the new app-server ($new_ip) answers, $(calc "$t_app - $t0") s after the removal;" \
+      "waiting for $OK_RUN 200s in a row through nginx from $new_ip:3000"
+  wait_for 40 ok_run_seen "$new_ip:3000" "$t0" || true
+  sleep 1
+  stop_load
+  run docker rm -f "${PLACEHOLDERS[@]}" >/dev/null
+  t_ok=$(ok_run_start "$new_ip:3000" "$t0")
+  summary=$(load_summary "$t0")
+  if [[ -n $t_ok ]]; then recover=$(calc "$t_ok - $t_app"); else recover=never; fi
+  log "  seen: $summary; nginx answered from $new_ip:3000 again $recover s after the new app-server answered"
+  check "app-recreate: app-server has a new IP address on frontend-net ($old_ip -> $new_ip)" \
+    test "$old_ip" != "$new_ip"
+  check "app-recreate: nginx answered 200 again ($OK_RUN in a row from $new_ip:3000) within 10 s of the new app-server answering ($recover s)" \
+    awk -v r="$recover" 'BEGIN { exit !(r != "never" && r <= 10) }'
+  check "app-recreate: web-server was neither restarted nor reloaded (StartedAt, master PID ${web_state#* }, worker PIDs ${web_workers% } unchanged)" \
+    web_unchanged "$web_state" "$web_workers"
+  settled app-recreate
+  RESULTS+=("app-recreate: $summary; IP $old_ip -> $new_ip; nginx back $recover s after the new app-server answered")
+}
+
+# readyz_is CODE: /readyz from inside app-server answers CODE (kept in READYZ).
+readyz_is() { READYZ=$(app_get /readyz); [[ $READYZ == "$1 "* ]]; }
+not_ready_with_reason() { [[ -n $1 && ${READYZ%% *} == 503 ]]; }
+app_alive() { [[ -n $(app_get /healthz) ]]; }
+api_is_200() { [[ $(http_status "$BASE/api/") == 200 ]]; }
+
+drill_db_late() {
+  step "db-late: app-server first, the database $LATE s later"
+  ensure_3tier
+  local app_started app_restarts t_app t_db t_ready t_api reason ready_s api_s
+  log "  removing database and app-server (the database's named volume $(three_tier_volume "$ENGINE") stays)"
+  run docker rm -f database app-server >/dev/null
+  log "  app-server alone, with run-3tier.sh's own commands (lib.sh start_3tier_app), and no database:"
+  LAYOUT=3tier start_3tier_app "$ENGINE" "$APP_IMAGE"
+  t_app=$(now)
+  announce_app_get /readyz
+  wait_for 30 app_alive || die "app-server did not answer at all within 30 s of its start (docker logs app-server)"
+  readyz_is 503 || true
+  log "    -> $READYZ"
+  reason=$(sed -n 's/.*"reason": *"\([^"]*\)".*/\1/p' <<<"$READYZ")
+  check "db-late: with no database, /readyz answers 503 with the reason (${reason:-none given})" \
+    not_ready_with_reason "$reason"
+  app_started=$(started_at app-server) app_restarts=$(restart_count app-server)
+  log "  the database is late: waiting until $LATE s after app-server's start"
+  sleep "$(calc "$LATE - ($(now) - $t_app)" 3)"
+  check "db-late: after $LATE s without a database app-server still runs: RestartCount $app_restarts, same StartedAt (no crash loop)" \
+    same_run app-server "$app_started" "$app_restarts"
+  check "db-late: and Docker calls it healthy (liveness, /healthz, does not need the database)" is_healthy app-server
+  log "  now the database, with run-3tier.sh's own commands (lib.sh start_3tier_database):"
+  t_db=$(now)
+  LAYOUT=3tier start_3tier_database "$ENGINE"
+  announce_app_get /readyz
+  log "    (repeated until it answers 200; then GET $BASE/api/ until it answers 200)"
+  if wait_for 150 readyz_is 200; then t_ready=$(now); else t_ready=''; fi
+  if wait_for 30 api_is_200; then t_api=$(now); else t_api=''; fi
+  ready_s=${t_ready:+$(calc "$t_ready - $t_db")} api_s=${t_api:+$(calc "$t_api - $t_db")}
+  log "  seen: /readyz 200 after ${ready_s:-never} s, /api/ 200 through nginx after ${api_s:-never} s (from the database's docker run)"
+  check "db-late: /readyz turned 200 by itself once the database was up (${ready_s:-never} s after it was started)" \
+    test -n "$t_ready"
+  check "db-late: GET $BASE/api/ answers 200 through nginx (${api_s:-never} s after the database was started)" \
+    test -n "$t_api"
+  check "db-late: app-server was the same process throughout (StartedAt $app_started)" \
+    same_run app-server "$app_started" "$app_restarts"
+  settled db-late
+  RESULTS+=("db-late: /readyz 503 with no database (\"${reason:-}\"); no restart in $LATE s; ready ${ready_s:-never} s and /api/ 200 ${api_s:-never} s after the database was started")
+}
+
+# gunicorn_workers: the PIDs of gunicorn's workers inside app-server: the children of its master (PID 1,
+# the image's exec-form CMD), read from /proc (the image has no ps).
+gunicorn_workers() {
+  docker exec app-server sh -c 'grep -l "^PPid:[[:space:]]*1$" /proc/[0-9]*/status 2>/dev/null' \
+    | sed 's|/proc/||; s|/status||' | sort -n | tr '\n' ' '
+}
+
+# replaced COUNT OLD_PIDS: COUNT workers again, one of them new; sets NEW_PID.
+replaced() {
+  local pids p
+  pids=$(gunicorn_workers)
+  [[ $(wc -w <<<"$pids") -eq $1 ]] || return 1
+  for p in $pids; do
+    [[ " $2 " == *" $p "* ]] || { NEW_PID=$p; return 0; }
+  done
+  return 1
+}
+
+none_after() { [[ -n $1 && $2 -eq 0 ]]; }
+
+# in_flight FROM TO: requests started before TO and ended after FROM: every request the kill could hit.
+in_flight() {
+  by_start | awk -F'\t' -v a="$1" -v b="$2" '$1 < b && $2 > a { n++ } END { print n + 0 }'
+}
+
+drill_worker_kill() {
+  step "worker-kill: kill -9 one gunicorn worker under load"
+  ensure_3tier
+  local app_started app_restarts before count victim t0 t1 t_new errors flying after summary gunicorn_log
+  app_started=$(started_at app-server) app_restarts=$(restart_count app-server)
+  before=$(gunicorn_workers)
+  count=$(wc -w <<<"$before")
+  victim=${before%% *}
+  log "  gunicorn master: PID 1 in app-server; its $count workers: ${before% }"
+  ((count >= 1)) || die "found no gunicorn worker in app-server (children of PID 1)"
+  start_load worker-kill
+  sleep 3
+  t0=$(now)
+  run docker exec app-server sh -c "kill -9 $victim"
+  t1=$(now)
+  NEW_PID=''
+  wait_for 30 replaced "$count" "$before" && t_new=$(now) || t_new=''
+  log "  workers now: $(gunicorn_workers)"
+  sleep 5   # requests after the replacement, which may not fail
+  stop_load
+  summary=$(load_summary "$t0")
+  errors=$(failed_between 0 9999999999)
+  flying=$(in_flight "$t0" "$t1")
+  after=$(failed_between "${t_new:-9999999999}" 9999999999)
+  log "  seen: $summary; $flying request(s) were in flight while the kill ran"
+  log "  gunicorn's log since the kill:"
+  gunicorn_log=$(docker logs --since "${t0%.*}" app-server 2>&1 | grep -E 'Worker \(pid|Booting worker' || true)
+  [[ -z $gunicorn_log ]] || sed 's/^/    | /' <<<"$gunicorn_log" >&2
+  check "worker-kill: the master started a replacement: $count workers again, new PID ${NEW_PID:-none} ($( [[ -n $t_new ]] && calc "$t_new - $t0" || echo never) s after the kill)" \
+    test -n "$t_new"
+  check "worker-kill: gunicorn's log says it: worker $victim was sent SIGKILL, 'Booting worker with pid: ${NEW_PID:-?}'" \
+    grep -q "pid:$victim) was sent SIGKILL.*Booting worker with pid: ${NEW_PID:-none}$" <<<"${gunicorn_log//$'\n'/ }"
+  check "worker-kill: failed requests ($errors) are no more than the requests in flight when the worker was killed ($flying)" \
+    test "$errors" -le "$flying"
+  check "worker-kill: no request failed once the replacement was there ($after failed of $(requests_between "${t_new:-9999999999}" 9999999999))" \
+    none_after "$t_new" "$after"
+  check "worker-kill: app-server itself was not restarted (StartedAt $app_started)" \
+    same_run app-server "$app_started" "$app_restarts"
+  settled worker-kill
+  RESULTS+=("worker-kill: $summary; $flying in flight at the kill; replacement PID ${NEW_PID:-none} after $( [[ -n $t_new ]] && calc "$t_new - $t0" || echo never) s")
+}
+
+# --- main -----------------------------------------------------------------------------------------------
+
+cleanup() {
+  local rc=$?
+  stop_load
+  local name
+  for name in "${PLACEHOLDERS[@]}"; do
+    if exists container "$name" && is_ours container "$name"; then docker rm -f "$name" >/dev/null 2>&1 || true; fi
+  done
+  [[ -n ${WORK:-} && -d $WORK ]] && rm -rf "$WORK"
+  exit "$rc"
+}
+
+main() {
+  parse_args "$@"
+  require_engine
+  command -v python3 >/dev/null || die "python3 is needed for the load (scripts/steady_load.py): install Python 3"
+  WORK=$(mktemp -d)
+  trap cleanup EXIT
+  local d
+  for d in "${SELECTED[@]}"; do "drill_${d//-/_}"; done
+  step "결과 / results ($(engine_title "$ENGINE"), $RATE requests a second through nginx)"
+  printf '  %s\n' "${RESULTS[@]}"
+  finish_checks
+}
+
+main "$@"
