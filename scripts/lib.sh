@@ -351,6 +351,11 @@ published_on() {
   [[ $(docker port "$1" "$2/tcp") == "$3:$4" ]]
 }
 
+# holds_port NAME CONTAINER_PORT HOST_PORT: NAME publishes CONTAINER_PORT on HOST_PORT, on any address. A run
+# script's preflight asks this of its own container: then the port is busy because of it, and recreating it
+# (another address with --public, or back to 127.0.0.1) frees the port first.
+holds_port() { grep -q ":$3\$" <<<"$(docker port "$1" "$2/tcp" 2>/dev/null)"; }
+
 # --- Swarm: join only when needed, leave only what we made ---------------------------------------------
 
 SWARM_MARK=io.docker-net-lab.swarm-created   # node label: this lab ran `docker swarm init`

@@ -35,7 +35,7 @@ preflight() {
   for n in "${NETWORKS[@]}"; do refuse_foreign network "$n"; done
   for c in "${CONTAINERS[@]}"; do refuse_foreign container "$c"; done
   refuse_foreign volume "$(volume_name)"
-  if ! published_on web-server 80 "$BIND_IP" "$HOST_PORT" 2>/dev/null && port_busy "$HOST_PORT"; then
+  if ! holds_port web-server 80 "$HOST_PORT" && port_busy "$HOST_PORT"; then
     die "port $HOST_PORT is busy on this machine (something already listens there). Pick another: scripts/run-3tier.sh --port 8080"
   fi
   if ((OFFLINE)); then use_offline_images; else

@@ -31,7 +31,7 @@ preflight() {
   local c n
   for n in "${NETWORKS[@]}"; do refuse_foreign network "$n"; done
   for c in "${CONTAINERS[@]}"; do refuse_foreign container "$c"; done
-  if ! published_on "${CONTAINERS[0]}" "$PUBLISHED" "$BIND_IP" "$HOST_PORT" 2>/dev/null && port_busy "$HOST_PORT"; then
+  if ! holds_port "${CONTAINERS[0]}" "$PUBLISHED" "$HOST_PORT" && port_busy "$HOST_PORT"; then
     die "port $HOST_PORT is busy on this machine (something already listens there). Pick another: --port N"
   fi
   if ((OFFLINE)); then use_offline_images; else ensure_image "$(db_image "$ENGINE")"; ensure_image "$PYTHON_IMAGE"; fi

@@ -33,7 +33,7 @@ preflight() {
   refuse_foreign network "$NETWORK"
   for c in webapp mysql-db postgres-db; do refuse_foreign container "$c"; done
   refuse_foreign volume "$(volume_name)"
-  if ! published_on webapp 3000 "$BIND_IP" "$HOST_PORT" 2>/dev/null && port_busy "$HOST_PORT"; then
+  if ! holds_port webapp 3000 "$HOST_PORT" && port_busy "$HOST_PORT"; then
     die "port $HOST_PORT is busy on this machine (something already listens there). Pick another: scripts/run-webapp.sh --port 3001"
   fi
   if ((OFFLINE)); then use_offline_images; else ensure_image "$(db_image "$ENGINE")"; ensure_image "$PYTHON_IMAGE"; fi
