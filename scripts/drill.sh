@@ -150,11 +150,11 @@ stop_load() {
 # The load file's lines, by start time: start end status upstream error (tab-separated).
 by_start() { sort -n -k1,1 "$LOAD_FILE"; }
 
-# load_summary BASE: "N requests, F failed (HTTP 500: a, no answer: b); failures from +X s to +Y s" with
-# times relative to BASE (the moment the fault began).
+# load_summary BASE: "N requests, F failed (HTTP 500: a, no answer: b); failures from +X s to +Y s; slowest
+# answer Z s" with times relative to BASE (the moment the fault began).
 load_summary() {
   by_start | awk -F'\t' -v base="$1" '
-    { total++ }
+    { total++; if ($2 - $1 > slowest) slowest = $2 - $1 }
     $3 != 200 { fail++; kind = ($3 == 0 ? "no answer" : "HTTP " $3); kinds[kind]++
                 if (first == "") first = $1; last = $1 }
     END {
@@ -163,7 +163,7 @@ load_summary() {
         sep = " ("; for (k in kinds) { printf "%s%s: %d", sep, k, kinds[k]; sep = ", " }
         printf "); failures started from %+.1f s to %+.1f s after the fault", first - base, last - base
       }
-      printf "\n"
+      printf "; slowest answer %.2f s\n", slowest
     }'
 }
 
