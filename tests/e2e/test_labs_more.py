@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from labenv import LAB_LABEL, LAYOUT_LABEL, TEST_LABELS, image
-from scriptrun import assert_ok, docker, script
+from scriptrun import assert_ok, check_line, docker, script
 
 pytestmark = pytest.mark.e2e
 
@@ -23,14 +23,6 @@ IP = r"\d+\.\d+\.\d+\.\d+"
 
 def swarm_state() -> str:
     return docker("info", "-f", "{{.Swarm.LocalNodeState}}").stdout.strip()
-
-
-def check_line(output: str, claim: str) -> str:
-    """The CHECK line that contains `claim`; it must say PASS."""
-    line = next((ln for ln in output.splitlines() if "CHECK" in ln and claim in ln), None)
-    assert line is not None, f"no CHECK line about {claim!r}:\n{output}"
-    assert "CHECK PASS" in line, line
-    return line
 
 
 def left_behind(layout: str) -> list[str]:

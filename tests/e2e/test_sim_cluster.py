@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 from labenv import LAB_LABEL, LAYOUT_LABEL
-from scriptrun import assert_ok, docker, script
+from scriptrun import assert_ok, check_line, docker, script
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -33,13 +33,6 @@ def ours(kind: str) -> list[str]:
     filters = ["--filter", f"label={LAB_LABEL}=1", "--filter", f"label={LAYOUT_LABEL}=cluster"]
     cmd = ["ps", "-aq", *filters] if kind == "container" else [kind, "ls", "-q", *filters]
     return docker(*cmd).stdout.split()
-
-
-def check_line(output: str, claim: str) -> str:
-    line = next((ln for ln in output.splitlines() if "CHECK" in ln and claim in ln), None)
-    assert line is not None, f"no CHECK line about {claim!r}:\n{output}"
-    assert "CHECK PASS" in line, f"{line}\n--- whole output\n{output}"
-    return line
 
 
 def seconds_in(line: str, after: str) -> int:

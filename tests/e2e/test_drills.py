@@ -1,0 +1,145 @@
+"""scripts/drill.sh end to end: the four fault drills on the 3-tier, and what they report.
+
+One `drill.sh all` on MySQL (the four drills in sequence on a 3-tier the script brings up itself), then
+db-restart alone on PostgreSQL (its connection pool waits for the database instead of failing at once). Each
+test asserts the exit status, that the drill's CHECK lines are there and passed, and that the numbers behind
+them were really measured (a "0 failed" over zero requests would prove nothing). How fast anything healed is
+never asserted here (the engine is shared): the drills check their own bounds (10 s for nginx).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from collections.abc import Iterator
+
+import pytest
+import requests
+from scriptrun import assert_ok, check_line, docker, script
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+WEB_PORT = 18281  # not the drills' default (18280), which a learner may have up
+Run = subprocess.CompletedProcess[str]
+IP = r"\d+\.\d+\.\d+\.\d+"
+DRILLS = ["db-restart", "app-recreate", "db-late", "worker-kill"]
+
+
+@pytest.fixture(scope="module")
+def mysql_all(no_layouts: None) -> Run:
+    """`drill.sh all` from no layout at all; the module's no_layouts fixture removes it at the end."""
+    return script("drill.sh", "all", "--db", "mysql", "--port", str(WEB_PORT), timeout=900)
+
+
+@pytest.fixture(scope="module")
+def postgres_db_restart(mysql_all: Run) -> Iterator[Run]:
+    """db-restart on PostgreSQL, after the MySQL run (drill.sh switches the 3-tier's database itself)."""
+    yield script("drill.sh", "db-restart", "--db", "postgres", "--port", str(WEB_PORT), timeout=600)
+
+
+def number(pattern: str, text: str) -> float:
+    match = re.search(pattern, text)
+    assert match, f"{pattern!r} not found in:\n{text}"
+    return float(match.group(1))
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "name a drill"),
+        (["db-crash"], "unknown drill: db-crash"),
+        (["db-restart", "--db", "oracle"], "--db takes mysql or postgres"),
+        (["worker-kill", "--port", "99999"], "--port takes a port number"),
+        (["all", "--public"], "unknown option: --public"),
+    ],
+)
+def test_bad_usage_exits_2_before_touching_anything(args: list[str], message: str) -> None:
+    result = script("drill.sh", *args)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert message in result.stderr
+    assert "Usage: scripts/drill.sh" in result.stderr
+    assert " $ " not in result.stderr, "a command ran despite the bad usage"
+
+
+def test_help_exits_0() -> None:
+    result = script("drill.sh", "--help")
+    assert result.returncode == 0
+    for drill in [*DRILLS, "all"]:
+        assert drill in result.stdout
+
+
+def test_all_exits_0_and_every_check_passes(mysql_all: Run) -> None:
+    assert_ok(mysql_all)
+    assert "All checks passed." in mysql_all.stdout
+    assert "CHECK FAIL" not in mysql_all.stdout
+    # every drill ran, in order, and ended with the layout healthy again
+    heads = [ln for ln in mysql_all.stderr.splitlines() if re.match(r"== (db-|app-|worker-)", ln)]
+    assert [h.split(":")[0].strip("= ") for h in heads] == DRILLS
+    for drill in DRILLS:
+        check_line(mysql_all.stdout, f"{drill}: the 3-tier is healthy again")
+
+
+def test_db_restart_has_no_error_once_the_database_is_back(mysql_all: Run) -> None:
+    line = check_line(
+        mysql_all.stdout, "db-restart: no request failed from 2 s after the database was healthy"
+    )
+    assert number(r"\(0 failed of (\d+)\)", line) > 0, "no request was sent after the database was back"
+    check_line(mysql_all.stdout, "db-restart: app-server was not restarted")
+    result = next(ln for ln in mysql_all.stdout.splitlines() if ln.strip().startswith("db-restart:"))
+    assert number(r"(\d+) requests", result) > 0
+    assert re.search(r"database healthy \d+\.\d s after the restart", result), result
+    # the load really went through the restart: the drill waited for the database's healthcheck
+    assert " $ docker restart database" in mysql_all.stderr
+
+
+def test_app_recreate_gets_a_new_ip_and_nginx_finds_it_unreloaded(mysql_all: Run) -> None:
+    line = check_line(mysql_all.stdout, "app-recreate: app-server has a new IP address on frontend-net")
+    old, new = re.search(rf"\(({IP}) -> ({IP})\)", line).groups()
+    assert old != new
+    line = check_line(mysql_all.stdout, "app-recreate: nginx answered 200 again (12 in a row from")
+    assert f"from {new}:3000" in line
+    check_line(mysql_all.stdout, "app-recreate: web-server was neither restarted nor reloaded")
+    # the new app-server was made with run-3tier.sh's own command, and the old address was taken first
+    assert re.search(rf"drill-placeholder-\d took {old}", mysql_all.stderr)
+    assert " $ docker run -d --name app-server " in mysql_all.stderr
+
+
+def test_db_late_app_waits_without_crashing_and_turns_ready(mysql_all: Run) -> None:
+    line = check_line(mysql_all.stdout, "db-late: with no database, /readyz answers 503 with the reason")
+    assert "database" in line.split("the reason", 1)[1], line  # the driver names the host it cannot reach
+    check_line(mysql_all.stdout, "db-late: after 30 s without a database app-server still runs")
+    check_line(mysql_all.stdout, "db-late: and Docker calls it healthy")
+    check_line(mysql_all.stdout, "db-late: /readyz turned 200 by itself")
+    check_line(mysql_all.stdout, "db-late: GET http://127.0.0.1:18281/api/ answers 200 through nginx")
+    check_line(mysql_all.stdout, "db-late: app-server was the same process throughout")
+
+
+def test_worker_kill_is_survived(mysql_all: Run) -> None:
+    line = check_line(mysql_all.stdout, "worker-kill: the master started a replacement")
+    victim = number(r"kill -9 (\d+)", mysql_all.stderr)
+    assert number(r"new PID (\d+)", line) != victim
+    check_line(mysql_all.stdout, f"worker-kill: gunicorn's log says it: worker {victim:.0f} was sent SIGKILL")
+    check_line(mysql_all.stdout, "worker-kill: failed requests")
+    line = check_line(mysql_all.stdout, "worker-kill: no request failed once the replacement was there")
+    assert number(r"\(0 failed of (\d+)\)", line) > 0
+    check_line(mysql_all.stdout, "worker-kill: app-server itself was not restarted")
+
+
+def test_layout_is_left_up_healthy_and_without_placeholders(mysql_all: Run) -> None:
+    assert_ok(mysql_all)
+    for name in ("database", "app-server", "web-server"):
+        health = docker("inspect", "-f", "{{.State.Health.Status}}", name).stdout.strip()
+        assert health == "healthy", f"{name} is {health}"
+    reply = requests.get(f"http://127.0.0.1:{WEB_PORT}/api/", timeout=10)
+    assert (reply.status_code, reply.json()["message"]) == (200, "Connected to MySQL!")
+    left = docker("ps", "-aq", "--filter", "label=io.docker-net-lab.layout=drill").stdout.split()
+    assert left == [], "drill.sh left its placeholder containers behind"
+
+
+def test_db_restart_on_postgres(postgres_db_restart: Run) -> None:
+    assert_ok(postgres_db_restart)
+    line = check_line(postgres_db_restart.stdout, "db-restart: no request failed from 2 s after the database")
+    assert number(r"\(0 failed of (\d+)\)", line) > 0
+    check_line(postgres_db_restart.stdout, "db-restart: app-server was not restarted")
+    reply = requests.get(f"http://127.0.0.1:{WEB_PORT}/api/", timeout=10)
+    assert reply.json()["message"] == "Connected to PostgreSQL!"
