@@ -241,21 +241,35 @@ resolver_valid() {
 }
 ok_run_seen() { [[ -n $(ok_run_start "$1" "$2") ]]; }
 
-# occupy_address IP: labelled placeholders on frontend-net until one holds IP. The engine hands out the
-# lowest free address, so each one fills a gap below IP (left by containers removed earlier) or takes IP
-# itself; bounded. Sets PLACEHOLDERS (their names).
-occupy_address() {
-  local i got
-  PLACEHOLDERS=()
-  for i in 1 2 3 4 5 6 7 8; do
-    refuse_foreign container "$PLACEHOLDER-$i"
-    toolbox "$PLACEHOLDER-$i" --network frontend-net
-    PLACEHOLDERS+=("$PLACEHOLDER-$i")
-    got=$(ip_on "$PLACEHOLDER-$i" frontend-net)
-    log "  $PLACEHOLDER-$i took $got"
-    [[ $got != "$1" ]] || return 0
+# The engine hands out the lowest free address of a network, so a new app-server would get the old one back
+# (and even an nginx that never looked app-server up again would find it). On a busy host any other
+# container could take it first; the drill makes that happen, in two steps:
+#   fill_gaps_below IP  before the removal: placeholders take every free address below IP (left by containers
+#                       removed earlier); the one that lands above IP is not needed and goes at once
+#   add_placeholder     after the removal: it gets the lowest free address, IP itself
+ip_num() { awk -F. '{ printf "%.0f\n", (($1 * 256 + $2) * 256 + $3) * 256 + $4 }' <<<"$1"; }
+
+add_placeholder() {  # one more labelled placeholder on frontend-net; its address in PLACEHOLDER_IP
+  local name=$PLACEHOLDER-$((${#PLACEHOLDERS[@]} + 1))
+  refuse_foreign container "$name"
+  toolbox "$name" --network frontend-net
+  PLACEHOLDERS+=("$name")
+  PLACEHOLDER_IP=$(ip_on "$name" frontend-net)
+  log "  $name took $PLACEHOLDER_IP"
+}
+
+fill_gaps_below() {
+  local limit
+  limit=$(ip_num "$1")
+  for _ in {1..64}; do
+    add_placeholder
+    if (($(ip_num "$PLACEHOLDER_IP") > limit)); then
+      run docker rm -f "${PLACEHOLDERS[-1]}" >/dev/null
+      unset 'PLACEHOLDERS[-1]'
+      return 0
+    fi
   done
-  warn "8 placeholders and none took $1: the new app-server may get it back"
+  warn "64 placeholders did not fill the addresses below $1: the new app-server may get it back"
 }
 
 drill_app_recreate() {
@@ -270,15 +284,14 @@ drill_app_recreate() {
   web_workers=$(nginx_workers)
   old_ip=$(ip_on app-server frontend-net)
   log "  app-server is $old_ip on frontend-net; nginx: master PID ${web_state#* } (on the host), workers ${web_workers% } (in the container)"
+  log "  placeholders: every free address below $old_ip now, $old_ip itself once app-server is gone (so that the new app-server cannot get it back)"
+  fill_gaps_below "$old_ip"
   start_load app-recreate
   sleep 3
   t0=$(now)
   run docker rm -f app-server >/dev/null
-  # The engine hands out the lowest free address, so a new app-server would get the old one back and even an
-  # nginx that never re-resolved would find it. A short-lived container takes the old address first, as
-  # any other container could on a busy host.
-  log "  placeholders take app-server's old address $old_ip first (so that the new app-server cannot):"
-  occupy_address "$old_ip"
+  add_placeholder
+  [[ $PLACEHOLDER_IP == "$old_ip" ]] || warn "the placeholder got $PLACEHOLDER_IP, not $old_ip: the new app-server may get $old_ip back"
   log "  app-server again, with run-3tier.sh's own commands (lib.sh start_3tier_app); nothing else is touched:"
   LAYOUT=3tier start_3tier_app "$ENGINE" "$APP_IMAGE"
   announce_app_get /
