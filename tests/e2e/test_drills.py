@@ -4,7 +4,7 @@ One `drill.sh all` on MySQL (the four drills in sequence on a 3-tier the script 
 db-restart alone on PostgreSQL (its connection pool waits for the database instead of failing at once). Each
 test asserts the exit status, that the drill's CHECK lines are there and passed, and that the numbers behind
 them were really measured (a "0 failed" over zero requests would prove nothing). How fast anything healed is
-never asserted here (the engine is shared): the drills check their own bounds (10 s for nginx).
+never asserted here (the engine is shared): the drills check their own bounds (nginx: valid=10s + 2 s).
 """
 
 from __future__ import annotations
