@@ -1,4 +1,4 @@
-"""db.py's stale-connection test, on real sockets: an idle connection is stale exactly when the server closed it."""
+"""db.py's stale-connection check on real sockets: an idle connection is stale when the server closed it."""
 
 from __future__ import annotations
 
