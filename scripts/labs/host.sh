@@ -7,8 +7,9 @@ LAB_TITLE="Docker 네트워크 드라이버 › 2. Host — the host's ports and
 
 # links: the interface names of the current network namespace, sorted, one line. veth* come and go as
 # other containers start and stop, so they are left out of the comparison.
-links() { ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | grep -v '^veth' | sort | xargs; }
-links_in() { docker exec "$1" sh -c "ip -o link show | awk -F': ' '{print \$2}' | sed 's/@.*//' | grep -v '^veth' | sort | xargs"; }
+# Read from /sys/class/net, which every Linux container has: the nginx image has no `ip` (see docs/errata.md).
+links() { ls /sys/class/net | grep -v '^veth' | sort | xargs; }
+links_in() { docker exec "$1" ls /sys/class/net | grep -v '^veth' | sort | xargs; }
 
 # same_links_as_host NAME: NAME sees the host's interfaces. (On Docker Desktop the engine's host is a VM:
 # the container sees the VM's interfaces, not the laptop's, and this check fails — which is the truth.) Compared up to 3 times, because another
@@ -61,7 +62,7 @@ lab_main() {
   step "2. Host: the container sees the host's interfaces"
   log "  host:        $(links)"
   log "  inside web:  $(links_in web)   (veth* left out: they come and go with other containers)"
-  run docker exec web ip -o link show >/dev/null
+  run docker exec web ls /sys/class/net >/dev/null
   check "web's interfaces are the host's (same list, docker0 included)" same_links_as_host web
   # shellcheck disable=SC2046
   run docker run -d --name bridged $(labels) "$TOOLBOX_IMAGE" sleep 1000 >/dev/null
