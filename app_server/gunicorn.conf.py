@@ -28,9 +28,6 @@ errorlog = "-"
 # On SIGTERM (`docker stop`), workers finish in-flight requests for up to 8 s, inside docker stop's 10 s grace
 # before SIGKILL.
 graceful_timeout = 8
-# An idle keep-alive connection (nginx keeps some open to reuse) is closed after 5 s; nginx lets go of its
-# own after 4 s (nginx/templates/default.conf.template), so it never sends a request on one closed here.
-keepalive = 5
 # A request stuck longer than this is killed and its worker replaced (database timeouts are 3-5 s).
 timeout = 30
 

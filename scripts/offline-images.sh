@@ -101,7 +101,9 @@ build_standin() {
 build_wheelhouse() {
   local req=$ROOT/app_server/requirements.txt stamp=$WHEELS/.requirements.sha256 sum
   sum=$(sha256sum "$req" | cut -d' ' -f1)
-  if [[ -f $stamp && $(cat "$stamp") == "$sum" && $REBUILD == 0 ]]; then log "wheelhouse is current, reusing"; return; fi
+  if [[ -f $stamp && $(cat "$stamp") == "$sum" && $REBUILD == 0 ]] && compgen -G "$WHEELS/*.whl" >/dev/null; then
+    log "wheelhouse is current, reusing"; return
+  fi
   log "pip download -> app_server/wheels/ (Python 3.13, manylinux x86_64)"
   find "$WHEELS" -name '*.whl' -delete
   python3 -m pip download -q --isolated --disable-pip-version-check --only-binary=:all: \

@@ -87,7 +87,7 @@ def test_3tier_recreated_app_server_is_reached_again_without_reloading_nginx(thr
     started = docker("inspect", "-f", "{{.State.StartedAt}}", "web-server").stdout
     assert docker("rm", "-f", "app-server").returncode == 0
     assert_ok(script("run-3tier.sh", "--db", three_tier[0], "--port", str(WEB_PORT)))
-    # nginx re-resolves app-server once its answer is older than valid=10s (and a second more, in whole seconds).
+    # Each nginx worker re-resolves app-server once its own answer is older than valid=10s.
     deadline = time.monotonic() + 20
     while True:
         try:
