@@ -8,6 +8,7 @@ LAB_TITLE="Docker 네트워크 드라이버 › 2. Host — the host's ports and
 # links: the interface names of the current network namespace, sorted, one line. veth* come and go as
 # other containers start and stop, so they are left out of the comparison.
 # Read from /sys/class/net, which every Linux container has: the nginx image has no `ip` (see docs/errata.md).
+# shellcheck disable=SC2010  # interface names are plain words (no spaces or newlines): ls | grep is safe here
 links() { ls /sys/class/net | grep -v '^veth' | sort | xargs; }
 links_in() { docker exec "$1" ls /sys/class/net | grep -v '^veth' | sort | xargs; }
 
