@@ -118,7 +118,7 @@ def _closed_by_server(sock: Any) -> bool:
 
     Between requests the server owes us nothing, so a readable socket means end-of-file or the server's
     shutdown notice (a database restart closes every client connection). Asking the kernel costs no round
-    trip, unlike a ping on every borrow, which this replaced (the tuning record in docs/benchmarks.md). A
+    trip, unlike a ping on every borrow, which this replaced (the tuning record in extras/bench/results.md). A
     server that vanished without closing (its host gone) is not seen here: the query's timeout answers that
     request with a 500, and the next borrow connects again. `sock` is a socket or its file descriptor.
     """

@@ -20,7 +20,7 @@ threads = 4
 
 # gunicorn's own messages (start, workers, errors) go where `docker logs` reads them. No access log, like
 # app.js: in the 3-tier nginx already logs every request at the edge, and a second line per request through
-# Docker's log driver cost ~15 % of the app's req/s (docs/benchmarks.md). To see each request here:
+# Docker's log driver cost ~15 % of the app's req/s (extras/bench/results.md). To see each request here:
 #   docker run ... -e GUNICORN_CMD_ARGS="--access-logfile -" ...
 accesslog = None
 errorlog = "-"

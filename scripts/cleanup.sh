@@ -6,28 +6,30 @@
 #   --volumes   also remove the lab's volumes (database data: the next run initialises afresh)
 #   -h, --help  show this help
 #
-# Nothing without the label io.docker-net-lab=1 is touched. Prints what it removed; exit 0 when there was
-# nothing to remove. Swarm services and the lab's images are left to their own scripts.
+# Nothing without the label io.docker-net-lab (its value is the layout's name) is touched. Prints what it
+# removed; exit 0 when there was nothing to remove. Swarm services and the lab's images are left to their own
+# scripts.
 set -Eeuo pipefail
 
-# shellcheck source=lib.sh
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
-
-usage() { usage_from_header "$0"; }
+# shellcheck source=lib/objects.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/objects.sh"
 
 # remove_labelled KIND: list KIND objects with our label, remove them, say which.
 remove_labelled() {
-  local kind=$1 ids name
-  local -a rm_cmd
+  local kind=$1 ids id name
   case $kind in
-    container) mapfile -t ids < <(docker ps -aq --filter "label=$LAB_LABEL=1"); rm_cmd=(docker rm -f -v) ;;
-    network) mapfile -t ids < <(docker network ls -q --filter "label=$LAB_LABEL=1"); rm_cmd=(docker network rm) ;;
-    volume) mapfile -t ids < <(docker volume ls -q --filter "label=$LAB_LABEL=1"); rm_cmd=(docker volume rm -f) ;;
+    container) ids=$(docker ps -aq --filter "label=$LAB_LABEL") ;;
+    *) ids=$(docker "$kind" ls -q --filter "label=$LAB_LABEL") ;;
   esac
-  if ((${#ids[@]} == 0)); then log "  no $kind of the lab's"; return 0; fi
-  for name in "${ids[@]}"; do
-    [[ $kind == volume ]] || name=$(docker "$kind" inspect -f '{{.Name}}' "$name" | sed 's#^/##')
-    run "${rm_cmd[@]}" "$name" >/dev/null
+  if [[ -z $ids ]]; then log "  no $kind of the lab's"; return 0; fi
+  for id in $ids; do
+    name=$id
+    [[ $kind == volume ]] || name=$(docker "$kind" inspect -f '{{.Name}}' "$id" | sed 's#^/##')
+    is_ours "$kind" "$name" || continue   # the filter said so; asked again right before the removal
+    case $kind in
+      container) run docker rm -f -v "$name" >/dev/null ;;
+      *) run docker "$kind" rm "$name" >/dev/null ;;
+    esac
   done
 }
 
@@ -42,7 +44,7 @@ main() {
     shift
   done
   require_engine
-  step "cleanup: everything labelled $LAB_LABEL=1"
+  step "cleanup: everything labelled $LAB_LABEL"
   remove_labelled container
   remove_labelled network
   if ((volumes)); then remove_labelled volume; else log "  volumes kept (add --volumes to remove the lab's data)"; fi

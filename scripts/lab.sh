@@ -6,18 +6,19 @@
 # Usage: scripts/lab.sh list                 # the sections, with the tutorial heading each one follows
 #        scripts/lab.sh all                  # every section, in order
 #        scripts/lab.sh SECTION [SECTION...] # e.g. scripts/lab.sh bridge custom
-#        scripts/lab.sh --offline ...        # use the local stand-in images (scripts/offline-images.sh)
+#        scripts/lab.sh --offline ...        # use the local stand-in images (tools/offline-images.sh)
 #
-# Each section removes what it made (everything labelled io.docker-net-lab.layout=lab-SECTION) when it
+# Each section removes what it made (everything labelled io.docker-net-lab=lab-SECTION) when it
 # ends, even when it fails or is interrupted. Exit 0 only if every CHECK of every section passed.
 set -Eeuo pipefail
 
-# shellcheck source=lib.sh
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=lib/checks.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/checks.sh"
+# shellcheck source=lib/swarm.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/swarm.sh"
 
 LABS_DIR=$LAB_ROOT/scripts/labs
 
-usage() { usage_from_header "$0"; }
 
 # The sections in tutorial order: each is scripts/labs/NAME.sh defining LAB_TITLE and lab_main.
 sections() {
@@ -38,7 +39,7 @@ list_sections() {
 # remove_lab_resources LAYOUT: services, containers, networks and volumes carrying the section's label.
 # Each step goes on even if one fails (a swarm left by someone else mid-way must not leave containers behind).
 remove_lab_resources() {
-  local filter="label=$LAYOUT_LABEL=$1" ids
+  local filter="label=$LAB_LABEL=$1" ids
   ids=$(docker service ls -q --filter "$filter" 2>/dev/null) || ids=''
   [[ -z $ids ]] || docker service rm $ids >/dev/null 2>&1 || true
   ids=$(docker ps -aq --filter "$filter" 2>/dev/null) || ids=''
@@ -79,7 +80,7 @@ main() {
       --offline) offline=1 ;;
       -h|--help) usage; exit 0 ;;
       list) list_sections; exit 0 ;;
-      all) mapfile -t -O "${#args[@]}" args < <(sections) ;;
+      all) for name in $(sections); do args+=("$name"); done ;;
       *) [[ -f $LABS_DIR/$1.sh ]] || usage_error "no such section: $1 (see: scripts/lab.sh list)"; args+=("$1") ;;
     esac
     shift

@@ -9,25 +9,23 @@
 #   --db ENGINE   database tier: postgres (default, as in the tutorial) or mysql
 #   --port N      host port for the web server (default 80); published on 127.0.0.1 only
 #   --public      publish on 0.0.0.0 as the tutorial does (every interface: reachable from your network)
-#   --offline     build and use the local stand-in images (no registry needed): scripts/offline-images.sh
+#   --offline     build and use the local stand-in images (no registry needed): tools/offline-images.sh
 #   --down        remove this layout's containers and networks (and only them); --volumes: its data too
 #   -h, --help    show this help
 #
-# Idempotent: a second run reuses what is up to date, and verifies again. Exit 0 only if every check holds.
+# Every docker command is printed, numbered, as you would type it from the repo root. Idempotent: a second run
+# reuses what is up to date, and verifies again. Exit 0 only if every check holds. LAB_VERBOSE=1 shows the
+# probe behind every CHECK line.
 set -Eeuo pipefail
 
-# shellcheck source=lib.sh
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=lib/checks.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/checks.sh"
 
-export LAYOUT=3tier             # the layout label (lib.sh labels())
+export LAYOUT=3tier            # the value of the lab's label on everything this layout creates
 CONTAINERS=(web-server app-server database)
 NETWORKS=(frontend-net backend-net)
-APP_IMAGE=my-app:latest        # the tutorial's name for the app image
-WEB_IMAGE=lab/web-server:latest
 
-usage() { usage_from_header "$0"; }
-
-volume_name() { three_tier_volume "$ENGINE"; }
+volume_name() { echo "3tier-$ENGINE-data"; }
 
 # Nothing is created until every name and the port are known to be ours or free.
 preflight() {
@@ -35,9 +33,7 @@ preflight() {
   for n in "${NETWORKS[@]}"; do refuse_foreign network "$n"; done
   for c in "${CONTAINERS[@]}"; do refuse_foreign container "$c"; done
   refuse_foreign volume "$(volume_name)"
-  if ! holds_port web-server 80 "$HOST_PORT" && port_busy "$HOST_PORT"; then
-    die "port $HOST_PORT is busy on this machine (something already listens there). Pick another: scripts/run-3tier.sh --port 8080"
-  fi
+  require_port web-server 80 "$HOST_PORT" "scripts/run-3tier.sh --port 8080"
   if ((OFFLINE)); then use_offline_images; else
     ensure_image "$(db_image "$ENGINE")"; ensure_image "$PYTHON_IMAGE"; ensure_image "$NGINX_IMAGE"
   fi
@@ -50,17 +46,83 @@ networks() {
   ensure_network backend-net    # app-server <-> database
 }
 
+# The database's passwords are files (db/secrets/), mounted read-only and named by *_FILE, so that
+# `docker inspect` shows none; db/ENGINE/initdb creates the app's least-privilege account on first start.
+# The healthcheck goes over TCP: the image's temporary init server listens on its socket only.
+start_database() {
+  ensure_secrets
+  ensure_volume "$(volume_name)"
+  if [[ $ENGINE == postgres ]]; then
+    ensure_container --name database \
+      --network backend-net \
+      -e POSTGRES_PASSWORD_FILE=/run/secrets/db_root_password \
+      -e POSTGRES_DB=myapp \
+      -e APP_DB_PASSWORD_FILE=/run/secrets/db_app_password \
+      -v 3tier-postgres-data:/var/lib/postgresql/data \
+      -v ./db/secrets/root_password:/run/secrets/db_root_password:ro \
+      -v ./db/secrets/app_password:/run/secrets/db_app_password:ro \
+      -v ./db/postgres/initdb:/docker-entrypoint-initdb.d:ro \
+      --health-cmd 'pg_isready -h 127.0.0.1 -U postgres -d myapp' \
+      --health-interval 5s --health-timeout 3s --health-retries 5 \
+      --health-start-period 120s --health-start-interval 1s \
+      "$POSTGRES_IMAGE"
+  else
+    ensure_container --name database \
+      --network backend-net \
+      -e MYSQL_ROOT_PASSWORD_FILE=/run/secrets/db_root_password \
+      -e MYSQL_DATABASE=myapp \
+      -e APP_DB_PASSWORD_FILE=/run/secrets/db_app_password \
+      -v 3tier-mysql-data:/var/lib/mysql \
+      -v ./db/secrets/root_password:/run/secrets/db_root_password:ro \
+      -v ./db/secrets/app_password:/run/secrets/db_app_password:ro \
+      -v ./db/mysql/initdb:/docker-entrypoint-initdb.d:ro \
+      --health-cmd 'mysqladmin ping -h 127.0.0.1 --silent' \
+      --health-interval 5s --health-timeout 3s --health-retries 5 \
+      --health-start-period 120s --health-start-interval 1s \
+      "$MYSQL_IMAGE"
+  fi
+}
+
 database_tier() {
   step "2. 데이터베이스 계층 / database tier ($(engine_title "$ENGINE"), backend-net only)"
-  start_3tier_database "$ENGINE"
+  start_database
   wait_healthy database 150
+  require_same_passwords database "$ENGINE" "$(volume_name)" "scripts/run-3tier.sh --down --volumes"
+}
+
+# app-server as the tutorial runs it: created on backend-net with the app's settings (the tutorial's
+# DATABASE_HOST), then connected to frontend-net. The password is a file, so `docker inspect` shows none.
+start_app() {
+  # shellcheck disable=SC2046  # build_arg is a list of words by design
+  build_image docker build -t my-app:latest $(build_arg PYTHON_IMAGE) app_server
+  ensure_container --name app-server \
+    --network backend-net \
+    -e DB_ENGINE="$ENGINE" \
+    -e DATABASE_HOST=database \
+    -e DB_USER=appuser \
+    -e DB_NAME=myapp \
+    -e DB_PASSWORD_FILE=/run/secrets/db_app_password \
+    -v ./db/secrets/app_password:/run/secrets/db_app_password:ro \
+    my-app:latest
+  ensure_connected frontend-net app-server
 }
 
 app_tier() {
   step "3. 애플리케이션 계층 / application tier (created on backend-net, then connected to frontend-net)"
-  build_image "$APP_IMAGE" "$LAB_ROOT/app_server" --build-arg "PYTHON_IMAGE=$PYTHON_IMAGE"
-  start_3tier_app "$ENGINE" "$APP_IMAGE"
+  start_app
   wait_healthy app-server 60
+}
+
+# web-server: our nginx image (nginx/ + web/) renders BACKEND_HOST/BACKEND_PORT into its config at start.
+start_web() {
+  # shellcheck disable=SC2046
+  build_image docker build -t lab/web-server:latest --file nginx/Dockerfile $(build_arg NGINX_IMAGE) .
+  ensure_container --name web-server \
+    --network frontend-net \
+    -p "$BIND_IP:$HOST_PORT:80" \
+    -e BACKEND_HOST=app-server \
+    -e BACKEND_PORT=3000 \
+    lab/web-server:latest
 }
 
 web_tier() {
@@ -68,9 +130,7 @@ web_tier() {
   if [[ $BIND_IP == 0.0.0.0 ]]; then
     warn "--public: port $HOST_PORT is published on every interface, so other machines on your network can reach it, and Docker's own iptables rules bypass a host firewall such as ufw. The lab's default is 127.0.0.1."
   fi
-  build_image "$WEB_IMAGE" "$LAB_ROOT" -f "$LAB_ROOT/nginx/Dockerfile" --build-arg "NGINX_IMAGE=$NGINX_IMAGE"
-  ensure_container web-server "$WEB_IMAGE" --network frontend-net -p "$BIND_IP:$HOST_PORT:80" \
-    -e BACKEND_HOST=app-server -e BACKEND_PORT=3000
+  start_web
   wait_healthy web-server 60
 }
 
@@ -78,26 +138,17 @@ verify() {
   step "5. 확인 / verify: the page, the API through nginx, and the isolation between the tiers"
   verify_3tier "$HOST_PORT" "$ENGINE" "$BIND_IP"
   finish_checks || return 1
-  log "Open http://127.0.0.1:$HOST_PORT/ in a browser. Remove it all with: scripts/run-3tier.sh --down"
+  log "Open http://127.0.0.1:$HOST_PORT/ in a browser. Draw it: python3 scripts/topology.py draw 3tier"
+  log "Remove it all with: scripts/run-3tier.sh --down"
 }
 
 down() {
   step "down: removing the 3-tier layout"
   local c n v
-  for c in "${CONTAINERS[@]}"; do
-    if exists container "$c"; then
-      if is_ours container "$c"; then run docker rm -f -v "$c" >/dev/null; else warn "$c is not the lab's; left alone"; fi
-    fi
-  done
-  for n in "${NETWORKS[@]}"; do
-    if exists network "$n"; then
-      if is_ours network "$n"; then run docker network rm "$n" >/dev/null; else warn "network $n is not the lab's; left alone"; fi
-    fi
-  done
+  for c in "${CONTAINERS[@]}"; do remove_ours container "$c"; done
+  for n in "${NETWORKS[@]}"; do remove_ours network "$n"; done
   if ((DROP_VOLUMES)); then
-    for v in 3tier-postgres-data 3tier-mysql-data; do
-      if exists volume "$v" && is_ours volume "$v"; then run docker volume rm "$v" >/dev/null; fi
-    done
+    for v in 3tier-postgres-data 3tier-mysql-data; do remove_ours volume "$v"; done
   fi
   log "3-tier layout removed."
 }
@@ -106,8 +157,10 @@ main() {
   ENGINE=postgres HOST_PORT=80
   parse_run_args "$@"
   require_engine
+  cd "$LAB_ROOT"
   if ((DOWN)); then down; return; fi
   preflight
+  log "The commands below run from the repo root ($LAB_ROOT): cd there to type them yourself."
   networks
   database_tier
   app_tier
@@ -115,4 +168,5 @@ main() {
   verify
 }
 
-main "$@"
+# Sourced (extras/drills/drill.sh reuses the tiers' functions), main does not run.
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then main "$@"; fi

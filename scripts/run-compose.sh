@@ -16,29 +16,24 @@
 #   -h, --help    show this help
 set -Eeuo pipefail
 
-# shellcheck source=lib.sh
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=lib/checks.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/checks.sh"
 
-usage() { usage_from_header "$0"; }
-
-# The compose command for this layout, printed like every other command the lab runs.
+# The compose command for this layout, printed like every other command the lab runs (from the repo root).
 compose() {
   run env DB_ENGINE="$ENGINE" WEB_PORT="$HOST_PORT" BIND_IP="$BIND_IP" \
-    docker compose --project-directory "$LAB_ROOT/compose" -f "$COMPOSE_FILE" "$@"
+    docker compose --project-directory compose --file "$COMPOSE_FILE" "$@"
 }
 
 preflight() {
   local c n
   for n in "${NETWORKS[@]}"; do refuse_foreign network "$n"; done
   for c in "${CONTAINERS[@]}"; do refuse_foreign container "$c"; done
-  if ! holds_port "${CONTAINERS[0]}" "$PUBLISHED" "$HOST_PORT" && port_busy "$HOST_PORT"; then
-    die "port $HOST_PORT is busy on this machine (something already listens there). Pick another: --port N"
-  fi
+  require_port "${CONTAINERS[0]}" "$PUBLISHED" "$HOST_PORT" "scripts/run-compose.sh $LAYOUT --port 8080"
   if ((OFFLINE)); then use_offline_images; else ensure_image "$(db_image "$ENGINE")"; ensure_image "$PYTHON_IMAGE"; fi
   ((OFFLINE)) || [[ $LAYOUT != 3tier ]] || ensure_image "$NGINX_IMAGE"
   ensure_image "$TOOLBOX_IMAGE"
-  secret_file root_password >/dev/null
-  secret_file app_password >/dev/null
+  ensure_secrets
 }
 
 set_layout() {
@@ -47,12 +42,16 @@ set_layout() {
            NETWORKS=(frontend-net backend-net) ;;
     webapp) ENGINE=mysql HOST_PORT=3000 PUBLISHED=3000 CONTAINERS=(webapp mysql-db postgres-db)
             NETWORKS=(webapp-network) ;;
+    '') usage_error "name the layout: 3tier or webapp" ;;
     -h|--help) usage; exit 0 ;;
     *) usage_error "the first argument is the layout: 3tier or webapp (got '${1:-}')" ;;
   esac
   LAYOUT=$1
-  COMPOSE_FILE=$LAB_ROOT/compose/$1.yaml
+  COMPOSE_FILE=compose/$1.yaml
 }
+
+# db_service: the layout's database service (= container name)
+db_service() { if [[ $LAYOUT == 3tier ]]; then echo database; else echo "$ENGINE-db"; fi; }
 
 main() {
   set_layout "${1:-}"
@@ -62,12 +61,14 @@ main() {
     case $1 in
       --file) [[ -f ${2:-} ]] || usage_error "--file takes an existing compose file (got '${2:-}')"
               COMPOSE_FILE=$(cd "$(dirname "$2")" && pwd)/$(basename "$2"); shift ;;
+      --file=*) usage_error "write --file FILE (a space, not =)" ;;
       *) args+=("$1") ;;
     esac
     shift
   done
-  parse_run_args "${args[@]}"
+  parse_run_args ${args[@]+"${args[@]}"}
   require_engine
+  cd "$LAB_ROOT"
   if ((DOWN)); then
     step "down: docker compose down ($LAYOUT)"
     local down_args=(down --remove-orphans)
@@ -76,7 +77,11 @@ main() {
     return
   fi
   preflight
-  step "compose up: builds the images, creates the networks and containers, waits until healthy"
+  step "compose up: the database first, then the passwords checked against its volume"
+  compose up -d --pull never --wait --wait-timeout 180 "$(db_service)" \
+    || die "the database did not come up healthy; see 'docker compose -f $COMPOSE_FILE logs $(db_service)'"
+  require_same_passwords "$(db_service)" "$ENGINE" "$LAYOUT-$ENGINE-data" "scripts/run-compose.sh $LAYOUT --down --volumes"
+  step "compose up: builds the images, creates the rest, waits until healthy"
   compose up -d --build --pull never --wait --wait-timeout 240 \
     || die "docker compose up did not come up healthy; see 'docker compose -f $COMPOSE_FILE logs'"
   step "확인 / verify: the same checks as by hand"

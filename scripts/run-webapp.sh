@@ -9,21 +9,19 @@
 #   --db ENGINE   database: mysql (default, as in the tutorial) or postgres
 #   --port N      host port for the app (default 3000); published on 127.0.0.1 only
 #   --public      publish on 0.0.0.0 as the tutorial's `-p 3000:3000` does (reachable from your network)
-#   --offline     build and use the local stand-in images (no registry needed): scripts/offline-images.sh
+#   --offline     build and use the local stand-in images (no registry needed): tools/offline-images.sh
 #   --down        remove this layout's containers and network (and only them); --volumes: its data too
 #   -h, --help    show this help
 #
-# Idempotent: a second run reuses what is up to date, and verifies again. Exit 0 only if every check holds.
+# Every docker command is printed, numbered, as you would type it from the repo root. Idempotent: a second run
+# reuses what is up to date, and verifies again. Exit 0 only if every check holds.
 set -Eeuo pipefail
 
-# shellcheck source=lib.sh
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=lib/checks.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/checks.sh"
 
-export LAYOUT=webapp            # the layout label (lib.sh labels())
+export LAYOUT=webapp           # the value of the lab's label on everything this layout creates
 NETWORK=webapp-network
-APP_IMAGE=webapp               # the tutorial's `docker build -t webapp .`
-
-usage() { usage_from_header "$0"; }
 
 db_name() { echo "$ENGINE-db"; }            # mysql-db, as in the tutorial; postgres-db for PostgreSQL
 volume_name() { echo "webapp-$ENGINE-data"; }
@@ -33,58 +31,105 @@ preflight() {
   refuse_foreign network "$NETWORK"
   for c in webapp mysql-db postgres-db; do refuse_foreign container "$c"; done
   refuse_foreign volume "$(volume_name)"
-  if ! holds_port webapp 3000 "$HOST_PORT" && port_busy "$HOST_PORT"; then
-    die "port $HOST_PORT is busy on this machine (something already listens there). Pick another: scripts/run-webapp.sh --port 3001"
-  fi
+  require_port webapp 3000 "$HOST_PORT" "scripts/run-webapp.sh --port 3001"
   if ((OFFLINE)); then use_offline_images; else ensure_image "$(db_image "$ENGINE")"; ensure_image "$PYTHON_IMAGE"; fi
   ensure_image "$TOOLBOX_IMAGE"
+}
+
+# The tutorial's `docker run -d --name mysql-db --network webapp-network -e MYSQL_ROOT_PASSWORD=... mysql`, with
+# the passwords as files (db/secrets/, named by *_FILE: `docker inspect` shows none), the app's least-privilege
+# account from db/ENGINE/initdb, its data on a named volume, and a healthcheck over TCP (the image's
+# temporary init server listens on its socket only).
+start_database() {
+  ensure_secrets
+  ensure_volume "$(volume_name)"
+  if [[ $ENGINE == mysql ]]; then
+    ensure_container --name mysql-db \
+      --network webapp-network \
+      -e MYSQL_ROOT_PASSWORD_FILE=/run/secrets/db_root_password \
+      -e MYSQL_DATABASE=myapp \
+      -e APP_DB_PASSWORD_FILE=/run/secrets/db_app_password \
+      -v webapp-mysql-data:/var/lib/mysql \
+      -v ./db/secrets/root_password:/run/secrets/db_root_password:ro \
+      -v ./db/secrets/app_password:/run/secrets/db_app_password:ro \
+      -v ./db/mysql/initdb:/docker-entrypoint-initdb.d:ro \
+      --health-cmd 'mysqladmin ping -h 127.0.0.1 --silent' \
+      --health-interval 5s --health-timeout 3s --health-retries 5 \
+      --health-start-period 120s --health-start-interval 1s \
+      "$MYSQL_IMAGE"
+  else
+    ensure_container --name postgres-db \
+      --network webapp-network \
+      -e POSTGRES_PASSWORD_FILE=/run/secrets/db_root_password \
+      -e POSTGRES_DB=myapp \
+      -e APP_DB_PASSWORD_FILE=/run/secrets/db_app_password \
+      -v webapp-postgres-data:/var/lib/postgresql/data \
+      -v ./db/secrets/root_password:/run/secrets/db_root_password:ro \
+      -v ./db/secrets/app_password:/run/secrets/db_app_password:ro \
+      -v ./db/postgres/initdb:/docker-entrypoint-initdb.d:ro \
+      --health-cmd 'pg_isready -h 127.0.0.1 -U postgres -d myapp' \
+      --health-interval 5s --health-timeout 3s --health-retries 5 \
+      --health-start-period 120s --health-start-interval 1s \
+      "$POSTGRES_IMAGE"
+  fi
+}
+
+start_app() {
+  ensure_container --name webapp \
+    --network webapp-network \
+    -p "$BIND_IP:$HOST_PORT:3000" \
+    -e DB_ENGINE="$ENGINE" \
+    -e DB_HOST="$(db_name)" \
+    -e DB_USER=appuser \
+    -e DB_NAME=myapp \
+    -e DB_PASSWORD_FILE=/run/secrets/db_app_password \
+    -v ./db/secrets/app_password:/run/secrets/db_app_password:ro \
+    webapp
 }
 
 main() {
   ENGINE=mysql HOST_PORT=3000
   parse_run_args "$@"
   require_engine
+  cd "$LAB_ROOT"
   if ((DOWN)); then down; return; fi
   preflight
+  log "The commands below run from the repo root ($LAB_ROOT): cd there to type them yourself."
 
   step "1. 네트워크 생성 / create the network"
-  ensure_network "$NETWORK"
+  ensure_network webapp-network
 
   step "2. $(engine_title "$ENGINE") 데이터베이스 실행 / run the database ($(db_name))"
   # The other engine's container would be a stale half of this layout: remove it if it is ours.
-  local other=mysql-db; [[ $ENGINE == mysql ]] && other=postgres-db
-  if exists container "$other"; then run docker rm -f -v "$other" >/dev/null; fi
-  start_database "$(db_name)" "$NETWORK" "$ENGINE" "$(volume_name)"
+  if [[ $ENGINE == mysql ]]; then remove_ours container postgres-db; else remove_ours container mysql-db; fi
+  start_database
   wait_healthy "$(db_name)" 150
+  require_same_passwords "$(db_name)" "$ENGINE" "$(volume_name)" "scripts/run-webapp.sh --down --volumes"
 
   step "3-4. 웹 애플리케이션 이미지 / the app image (app_server/Dockerfile: the Python port of app.js)"
-  build_image "$APP_IMAGE" "$LAB_ROOT/app_server" --build-arg "PYTHON_IMAGE=$PYTHON_IMAGE"
+  # shellcheck disable=SC2046  # build_arg is a list of words by design
+  build_image docker build -t webapp $(build_arg PYTHON_IMAGE) app_server
 
   step "5. 애플리케이션 실행 / run the app (published on $BIND_IP:$HOST_PORT)"
   [[ $BIND_IP == 0.0.0.0 ]] && warn "--public: port $HOST_PORT is published on every interface (reachable from your network)."
-  local opts
-  mapfile -t opts < <(app_options "$ENGINE" DB_HOST "$(db_name)")
-  ensure_container webapp "$APP_IMAGE" --network "$NETWORK" -p "$BIND_IP:$HOST_PORT:3000" "${opts[@]}"
+  start_app
   wait_healthy webapp 60
 
   step "테스트 / test: curl http://localhost:$HOST_PORT"
   verify_webapp "$HOST_PORT" "$ENGINE" "$(db_name)"
-  finish_checks
+  finish_checks || return 1
+  log "Draw it: python3 scripts/topology.py draw webapp. Remove it all with: scripts/run-webapp.sh --down"
 }
 
 down() {
   step "down: removing the web-app layout"
   local c v
-  for c in webapp mysql-db postgres-db; do
-    if exists container "$c" && is_ours container "$c"; then run docker rm -f -v "$c" >/dev/null; fi
-  done
-  if exists network "$NETWORK" && is_ours network "$NETWORK"; then run docker network rm "$NETWORK" >/dev/null; fi
+  for c in webapp mysql-db postgres-db; do remove_ours container "$c"; done
+  remove_ours network "$NETWORK"
   if ((DROP_VOLUMES)); then
-    for v in webapp-mysql-data webapp-postgres-data; do
-      if exists volume "$v" && is_ours volume "$v"; then run docker volume rm "$v" >/dev/null; fi
-    done
+    for v in webapp-mysql-data webapp-postgres-data; do remove_ours volume "$v"; done
   fi
   log "web-app layout removed."
 }
 
-main "$@"
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then main "$@"; fi

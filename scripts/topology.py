@@ -12,7 +12,7 @@ its service port), probed from inside each container's network namespace with th
 
 Normalised, because they legitimately differ between `docker run` and compose: IDs and addresses (never
 recorded), compose's project prefix on names, compose's own com.docker.compose.* labels and its
-service-name aliases (service = container name here), and the by-hand scripts' own config-hash label.
+service-name aliases (service = container name here).
 Nothing else. Standard library only: the scripts need python3, docker and bash, not the test venv.
 """
 
@@ -24,9 +24,8 @@ import subprocess
 import sys
 
 LAB_LABEL = "io.docker-net-lab"
-LAYOUT_LABEL = "io.docker-net-lab.layout"
-# bookkeeping, not topology: compose's and the stack's own labels, the by-hand scripts' config hash
-OWN_LABELS = ("com.docker.compose.", "com.docker.stack.", "io.docker-net-lab.config")
+# bookkeeping, not topology: compose's and the stack's own labels
+OWN_LABELS = ("com.docker.compose.", "com.docker.stack.")
 PROJECT_PREFIXES = ("lab-3tier_", "lab-webapp_", "lab-swarm_")  # compose projects, the swarm stack
 SERVICE_PORTS = {"mysql": 3306, "postgres": 5432, "app": 3000, "nginx": 80}
 
@@ -39,7 +38,7 @@ def docker_json(*args: str) -> list[dict]:
 def ids(kind: str, layout: str) -> list[str]:
     ls = ["ps", "-aq"] if kind == "container" else [kind, "ls", "-q"]
     out = subprocess.run(
-        ["docker", *ls, "--filter", f"label={LAYOUT_LABEL}={layout}"],
+        ["docker", *ls, "--filter", f"label={LAB_LABEL}={layout}"],
         capture_output=True,
         text=True,
         check=True,
@@ -144,7 +143,7 @@ def reachability(
                 "--network",
                 f"container:{(probe_from or {}).get(src, src)}",
                 "--label",
-                f"{LAB_LABEL}=1",
+                f"{LAB_LABEL}=probe",
                 toolbox,
                 "sh",
                 "-c",
@@ -210,7 +209,7 @@ def service_view(svc: dict, network_names: dict[str, str]) -> dict:
 
 def snapshot_swarm() -> dict:
     service_ids = subprocess.run(
-        ["docker", "service", "ls", "-q", "--filter", f"label={LAYOUT_LABEL}=swarm"],
+        ["docker", "service", "ls", "-q", "--filter", f"label={LAB_LABEL}=swarm"],
         capture_output=True,
         text=True,
         check=True,

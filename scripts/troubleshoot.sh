@@ -12,16 +12,15 @@
 #   The tools come from the toolbox image ($TOOLBOX_IMAGE, default alpine:3.22), run as
 #     docker run --rm --network container:CONTAINER --pid container:CONTAINER TOOLBOX CMD
 #   so CONTAINER's own image needs no tools (nginx, mysql and postgres images have none of them).
-#   It only reads: the only things it creates are those --rm probe containers (labelled io.docker-net-lab=1).
+#   It only reads: the only things it creates are those --rm probe containers (labelled io.docker-net-lab=probe).
 #
-#   --offline   use the lab's local stand-in images (scripts/offline-images.sh), no registry needed
+#   --offline   use the lab's local stand-in images (tools/offline-images.sh), no registry needed
 #   -h, --help  show this help
 set -Eeuo pipefail
 
-# shellcheck source=lib.sh
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=lib/checks.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/checks.sh"
 
-usage() { usage_from_header "$0"; }
 
 TARGET=''
 
@@ -54,7 +53,7 @@ check_target() {
 # tool CMD...: run CMD from the toolbox inside the target's network and PID namespaces (--pid lets ss -p
 # name the process), labelled so scripts/cleanup.sh would know it. TOOL_STDIN=1: pass stdin in (-i).
 tool() {
-  docker run --rm ${TOOL_STDIN:+-i} --network "container:$TARGET" --pid "container:$TARGET" --label "$LAB_LABEL=1" \
+  docker run --rm ${TOOL_STDIN:+-i} --network "container:$TARGET" --pid "container:$TARGET" --label "$LAB_LABEL=probe" \
     "$TOOLBOX_IMAGE" "$@"
 }
 

@@ -1,6 +1,6 @@
 """Shared test set-up: the engine check, the image variables and the lab's labels.
 
-Tests that need Docker fail loudly when no engine answers (never a silent skip): `scripts/test.sh` checks
+Tests that need Docker fail loudly when no engine answers (never a silent skip): `tools/test.sh` checks
 first and prints one clear message; this is the same check for a bare `pytest` run.
 """
 
@@ -24,7 +24,7 @@ def docker_engine() -> None:
     if not _engine_answers():
         pytest.fail(
             "Docker is required for this test: no engine answered `docker info`. "
-            "Start Docker (on our machines: ../shared/docker-engine/start.sh) and run scripts/test.sh again.",
+            "Start Docker (on our machines: ../shared/docker-engine/start.sh) and run tools/test.sh again.",
             pytrace=False,
         )
 

@@ -17,8 +17,10 @@ os.environ.setdefault("TESTCONTAINERS_CONNECTION_MODE", "docker_host")
 
 # The lab's label: every container, network and volume we create carries it (scripts/cleanup.sh).
 LAB_LABEL = "io.docker-net-lab"
-LAYOUT_LABEL = "io.docker-net-lab.layout"
-TEST_LABELS = {LAB_LABEL: "1", LAYOUT_LABEL: "test"}
+# The tests' own objects carry a label of their own, so scripts/cleanup.sh and the "nothing of the lab's is
+# left" checks never see or touch them; .ci/run and the fixtures remove them by this label.
+TEST_LABEL = "io.docker-net-lab-test"
+TEST_LABELS = {TEST_LABEL: "1"}
 
 # Image variables, defaulting to the official images (see ../shared/DESIGN.md, "Configuration contract").
 IMAGE_DEFAULTS = {
@@ -27,7 +29,7 @@ IMAGE_DEFAULTS = {
     "POSTGRES_IMAGE": "postgres:17",
     "NGINX_IMAGE": "nginx:1.27",
     "TOOLBOX_IMAGE": "alpine:3.22",
-    "NODE_IMAGE": "docker:28-dind",  # a simulated host of scripts/sim-cluster.sh
+    "NODE_IMAGE": "docker:28-dind",  # a simulated host of extras/cluster/sim-cluster.sh
 }
 
 

@@ -78,7 +78,7 @@ prune_demo() {
   run docker network create $(labels) --label "$PRUNE_LABEL=yes" prune-in-use >/dev/null
   # shellcheck disable=SC2046
   run docker run -d --name prune-user --network prune-in-use $(labels) "$TOOLBOX_IMAGE" sleep 1000 >/dev/null
-  run docker network prune -f --filter "label=$LAYOUT_LABEL=$LAYOUT" --filter "label=$PRUNE_LABEL=yes" >&2
+  run docker network prune -f --filter "label=$LAB_LABEL=$LAYOUT" --filter "label=$PRUNE_LABEL=yes" >&2
   check "prune removed prune-me (unused, and it matches both label filters)" not listed prune-me
   check "prune kept prune-keep (unused too, but without $PRUNE_LABEL=yes: the filter set the scope)" \
     listed prune-keep

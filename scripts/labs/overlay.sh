@@ -48,7 +48,7 @@ create_service() {
   refuse_foreign_service "$name"
   # shellcheck disable=SC2046  # labels() is a list of words by design
   run docker service create -d --name "$name" "$@" --replicas 3 --no-resolve-image $(labels) \
-    --container-label "$LAB_LABEL=1" --container-label "$LAYOUT_LABEL=$LAYOUT" "$NGINX_IMAGE" >/dev/null
+    --container-label "$LAB_LABEL=$LAYOUT" "$NGINX_IMAGE" >/dev/null
 }
 
 running_tasks() { docker service ps "$1" --filter desired-state=running --format '{{.CurrentState}}' | grep -c '^Running' || true; }
@@ -165,7 +165,7 @@ lab_main() {
 # Services first, then wait until their task containers are gone (a network in use cannot be removed), then
 # the overlay networks, then the swarm if this lab made it (lib.sh's leave_swarm_if_ours reads the node mark).
 lab_cleanup() {
-  local filter="label=$LAYOUT_LABEL=$LAYOUT" ids deadline=$((SECONDS + 60))
+  local filter="label=$LAB_LABEL=$LAYOUT" ids deadline=$((SECONDS + 60))
   if [[ $(docker info -f '{{.Swarm.ControlAvailable}}' 2>/dev/null) == true ]]; then
     ids=$(docker service ls -q --filter "$filter")
     # shellcheck disable=SC2086

@@ -43,7 +43,7 @@ lab_main() {
   # lab.sh removed this section's leftovers: a my-container now belongs to someone else (another section
   # running at the same time uses the name too), so stop rather than probe the wrong container.
   if exists container "$TARGET"; then
-    die "a container named $TARGET exists already (layout '$(label_of container "$TARGET" Config.Labels "$LAYOUT_LABEL")'): remove it or wait for it to go, then run again."
+    die "a container named $TARGET exists already (layout '$(label_of container "$TARGET")'): remove it or wait for it to go, then run again."
   fi
   # shellcheck disable=SC2046
   run docker run -d --network "$NET" --name "$TARGET" $(labels) "$NGINX_IMAGE" >/dev/null

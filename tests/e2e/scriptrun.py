@@ -12,9 +12,10 @@ from labenv import LAB_LABEL, REPO
 
 
 def script(name: str, *args: str, timeout: int = 600) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(REPO / "scripts" / name), *args], capture_output=True, text=True, timeout=timeout, check=False
-    )
+    """Run a script of the lab: NAME under scripts/ ("run-3tier.sh"), or a path from the repo root
+    ("extras/swarm/run-swarm.sh")."""
+    path = REPO / name if "/" in name else REPO / "scripts" / name
+    return subprocess.run([str(path), *args], capture_output=True, text=True, timeout=timeout, check=False)
 
 
 def docker(*args: str) -> subprocess.CompletedProcess[str]:
@@ -22,9 +23,9 @@ def docker(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def labelled(kind: str) -> list[str]:
-    cmd = [kind, "ls", "-q", "--filter", f"label={LAB_LABEL}=1"]
+    cmd = [kind, "ls", "-q", "--filter", f"label={LAB_LABEL}"]
     if kind == "container":
-        cmd = ["ps", "-aq", "--filter", f"label={LAB_LABEL}=1"]
+        cmd = ["ps", "-aq", "--filter", f"label={LAB_LABEL}"]
     return docker(*cmd).stdout.split()
 
 

@@ -1,4 +1,4 @@
-"""scripts/bench.sh --quick end to end: it runs, and its Markdown report holds a number for every path.
+"""extras/bench/bench.sh --quick end to end: it runs, and its Markdown report holds a number for every path.
 
 Performance is measured by the script, never asserted here: the engine is shared and the numbers are noisy.
 The tests check that each measurement happened (a numeric req/s per path, the ratio lines), what the script
@@ -89,7 +89,7 @@ def test_tutorial_baseline_measured_or_skipped_with_a_reason(quick_run) -> None:
 
 
 def test_bench_only_container_is_gone_and_app_server_stays_unpublished(quick_run) -> None:
-    assert docker("ps", "-aq", "--filter", "label=io.docker-net-lab.layout=bench").stdout.strip() == ""
+    assert docker("ps", "-aq", "--filter", "label=io.docker-net-lab=bench").stdout.strip() == ""
     assert docker("port", "app-server").stdout.strip() == ""
 
 
@@ -104,12 +104,12 @@ def test_bench_only_container_is_gone_and_app_server_stays_unpublished(quick_run
     ],
 )
 def test_bad_usage_exits_2_with_usage(args: list[str]) -> None:
-    result = script("bench.sh", *args, timeout=30)
+    result = script("extras/bench/bench.sh", *args, timeout=30)
     assert result.returncode == 2, result.stderr
-    assert "Usage: scripts/bench.sh" in result.stderr
+    assert "Usage: extras/bench/bench.sh" in result.stderr
 
 
 def test_help_exits_0() -> None:
-    result = script("bench.sh", "--help", timeout=30)
+    result = script("extras/bench/bench.sh", "--help", timeout=30)
     assert_ok(result)
-    assert "--quick" in result.stdout and "Usage: scripts/bench.sh" in result.stdout
+    assert "--quick" in result.stdout and "Usage: extras/bench/bench.sh" in result.stdout

@@ -1,4 +1,4 @@
-"""scripts/drill.sh end to end: the four fault drills on the 3-tier, and what they report.
+"""extras/drills/drill.sh end to end: the four fault drills on the 3-tier, and what they report.
 
 One `drill.sh all` on MySQL (the four drills in sequence on a 3-tier the script brings up itself), then
 db-restart alone on PostgreSQL (its connection pool waits for the database instead of failing at once). Each
@@ -28,13 +28,15 @@ DRILLS = ["db-restart", "app-recreate", "db-late", "worker-kill"]
 @pytest.fixture(scope="module")
 def mysql_all(no_layouts: None) -> Run:
     """`drill.sh all` from no layout at all; the module's no_layouts fixture removes it at the end."""
-    return script("drill.sh", "all", "--db", "mysql", "--port", str(WEB_PORT), timeout=900)
+    return script("extras/drills/drill.sh", "all", "--db", "mysql", "--port", str(WEB_PORT), timeout=900)
 
 
 @pytest.fixture(scope="module")
 def postgres_db_restart(mysql_all: Run) -> Iterator[Run]:
     """db-restart on PostgreSQL, after the MySQL run (drill.sh switches the 3-tier's database itself)."""
-    yield script("drill.sh", "db-restart", "--db", "postgres", "--port", str(WEB_PORT), timeout=600)
+    yield script(
+        "extras/drills/drill.sh", "db-restart", "--db", "postgres", "--port", str(WEB_PORT), timeout=600
+    )
 
 
 def number(pattern: str, text: str) -> float:
@@ -54,15 +56,15 @@ def number(pattern: str, text: str) -> float:
     ],
 )
 def test_bad_usage_exits_2_before_touching_anything(args: list[str], message: str) -> None:
-    result = script("drill.sh", *args)
+    result = script("extras/drills/drill.sh", *args)
     assert result.returncode == 2, result.stdout + result.stderr
     assert message in result.stderr
-    assert "Usage: scripts/drill.sh" in result.stderr
+    assert "Usage: extras/drills/drill.sh" in result.stderr
     assert " $ " not in result.stderr, "a command ran despite the bad usage"
 
 
 def test_help_exits_0() -> None:
-    result = script("drill.sh", "--help")
+    result = script("extras/drills/drill.sh", "--help")
     assert result.returncode == 0
     for drill in [*DRILLS, "all"]:
         assert drill in result.stdout
@@ -132,7 +134,7 @@ def test_layout_is_left_up_healthy_and_without_placeholders(mysql_all: Run) -> N
         assert health == "healthy", f"{name} is {health}"
     reply = requests.get(f"http://127.0.0.1:{WEB_PORT}/api/", timeout=10)
     assert (reply.status_code, reply.json()["message"]) == (200, "Connected to MySQL!")
-    left = docker("ps", "-aq", "--filter", "label=io.docker-net-lab.layout=drill").stdout.split()
+    left = docker("ps", "-aq", "--filter", "label=io.docker-net-lab=drill").stdout.split()
     assert left == [], "drill.sh left its placeholder containers behind"
 
 

@@ -35,9 +35,9 @@ def lab_resources() -> list[str]:
         out = docker(
             *ls,
             "--filter",
-            "label=io.docker-net-lab.layout",
+            "label=io.docker-net-lab",
             "--format",
-            '{{.Label "io.docker-net-lab.layout"}}',
+            '{{.Label "io.docker-net-lab"}}',
         )
         found += [f"{kind}:{layout}" for layout in out.stdout.split() if layout.startswith("lab-")]
     return found

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from labenv import LAB_LABEL, LAYOUT_LABEL, TEST_LABELS, image
+from labenv import LAB_LABEL, TEST_LABELS, image
 from scriptrun import assert_ok, check_line, docker, script
 
 pytestmark = pytest.mark.e2e
@@ -27,7 +27,7 @@ def swarm_state() -> str:
 
 def left_behind(layout: str) -> list[str]:
     """Containers, networks (and, in a swarm, services) still carrying the layout's label."""
-    flt = ["--filter", f"label={LAYOUT_LABEL}={layout}"]
+    flt = ["--filter", f"label={LAB_LABEL}={layout}"]
     found = docker("ps", "-aq", *flt).stdout.split() + docker("network", "ls", "-q", *flt).stdout.split()
     if swarm_state() == "active":
         found += docker("service", "ls", "-q", *flt).stdout.split()
@@ -174,7 +174,7 @@ def test_report_leaves_no_probe_container(little_layout) -> None:
     target = little_layout["web"]
     target_id = docker("inspect", "-f", "{{.Id}}", target).stdout.strip()
     assert_ok(script("troubleshoot.sh", target, timeout=180))
-    ids = docker("ps", "-aq", "--filter", f"label={LAB_LABEL}=1").stdout.split()
+    ids = docker("ps", "-aq", "--filter", f"label={LAB_LABEL}").stdout.split()
     modes = docker("inspect", "-f", "{{.HostConfig.NetworkMode}}", *ids).stdout.split() if ids else []
     assert f"container:{target_id}" not in modes
 

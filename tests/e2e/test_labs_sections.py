@@ -13,7 +13,7 @@ import subprocess
 from dataclasses import dataclass, field
 
 import pytest
-from labenv import LAYOUT_LABEL
+from labenv import LAB_LABEL
 from scriptrun import assert_ok, docker, script
 
 pytestmark = pytest.mark.e2e
@@ -117,7 +117,7 @@ SECTIONS = {
             "docker network inspect bridge",
             "docker network connect my-app-network my-app-container",
             "docker network rm my-app-network",
-            f"docker network prune -f --filter label={LAYOUT_LABEL}=lab-commands",
+            f"docker network prune -f --filter label={LAB_LABEL}=lab-commands",
         ],
     ),
     "ports": Section(
@@ -166,7 +166,7 @@ def check_lines(stdout: str) -> list[str]:
 
 
 def leftovers(section: str) -> dict[str, list[str]]:
-    flt = f"label={LAYOUT_LABEL}=lab-{section}"
+    flt = f"label={LAB_LABEL}=lab-{section}"
     found = {
         "containers": docker("ps", "-aq", "--filter", flt).stdout.split(),
         "networks": docker("network", "ls", "-q", "--filter", flt).stdout.split(),

@@ -1,4 +1,4 @@
-"""scripts/sim-cluster.sh: the Swarm stack across three Docker engines in containers, and its drills.
+"""extras/cluster/sim-cluster.sh: the Swarm stack across three Docker engines in containers, and its drills.
 
 One cluster serves the whole module (it takes about a minute to come up); the drills put it back as they
 found it, and the last test takes it down. This machine's own engine may be in a swarm of its own (the
@@ -13,7 +13,7 @@ import subprocess
 from collections.abc import Iterator
 
 import pytest
-from labenv import LAB_LABEL, LAYOUT_LABEL
+from labenv import LAB_LABEL
 from scriptrun import assert_ok, check_line, docker, script
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -30,7 +30,7 @@ def outer_swarm() -> str:
 
 def ours(kind: str) -> list[str]:
     """Objects of KIND (container, volume, network) carrying the cluster layout's label."""
-    filters = ["--filter", f"label={LAB_LABEL}=1", "--filter", f"label={LAYOUT_LABEL}=cluster"]
+    filters = ["--filter", f"label={LAB_LABEL}=cluster"]
     cmd = ["ps", "-aq", *filters] if kind == "container" else [kind, "ls", "-q", *filters]
     return docker(*cmd).stdout.split()
 
@@ -48,12 +48,12 @@ def outer_before() -> str:
 
 @pytest.fixture(scope="module")
 def cluster(outer_before: str) -> Iterator[str]:
-    up = script("sim-cluster.sh", "--nodes", str(NODES), "--port", PORT)
+    up = script("extras/cluster/sim-cluster.sh", "--nodes", str(NODES), "--port", PORT)
     try:
         assert_ok(up)
         yield up.stdout + up.stderr
     finally:
-        assert_ok(script("sim-cluster.sh", "--down"))
+        assert_ok(script("extras/cluster/sim-cluster.sh", "--down"))
 
 
 def test_cluster_comes_up_with_n_ready_nodes(cluster: str) -> None:
@@ -95,7 +95,7 @@ def test_answers_come_from_app_tasks_on_several_hosts(cluster: str) -> None:
 
 
 def test_node_loss_is_rescheduled_and_answered_again(cluster: str) -> None:
-    drill = script("sim-cluster.sh", "--drill", "node-loss")
+    drill = script("extras/cluster/sim-cluster.sh", "--drill", "node-loss")
     assert_ok(drill)
     out = drill.stdout + drill.stderr
     down = seconds_in(check_line(out, "the swarm marked node2 Down"), "after")
@@ -119,7 +119,7 @@ def test_node_loss_is_rescheduled_and_answered_again(cluster: str) -> None:
 
 
 def test_three_managers_keep_a_quorum_through_a_partition(cluster: str) -> None:
-    drill = script("sim-cluster.sh", "--managers", "3", "--drill", "partition")
+    drill = script("extras/cluster/sim-cluster.sh", "--managers", "3", "--drill", "partition")
     assert_ok(drill)
     out = drill.stdout + drill.stderr
     check_line(out, "the managers on the majority side mark node2 Down")
@@ -134,16 +134,16 @@ def test_three_managers_keep_a_quorum_through_a_partition(cluster: str) -> None:
 
 
 def test_down_leaves_nothing_and_the_outer_swarm_as_it_was(cluster: str, outer_before: str) -> None:
-    assert_ok(script("sim-cluster.sh", "--down"))
+    assert_ok(script("extras/cluster/sim-cluster.sh", "--down"))
     for kind in ("container", "volume", "network"):
         assert ours(kind) == [], f"{kind}s of the cluster left behind"
     assert docker("network", "inspect", "lab-hosts").returncode != 0
     assert outer_swarm() == outer_before
-    again = script("sim-cluster.sh", "--down")  # idempotent: nothing to remove is not an error
+    again = script("extras/cluster/sim-cluster.sh", "--down")  # idempotent: nothing to remove is not an error
     assert_ok(again)
 
 
 def test_bad_usage_exits_2() -> None:
     for args in (["--nodes", "1"], ["--drill", "meteor"], ["--managers", "4", "--nodes", "3"], ["--bogus"]):
-        result = script("sim-cluster.sh", *args)
+        result = script("extras/cluster/sim-cluster.sh", *args)
         assert result.returncode == 2, (args, result.stderr)

@@ -1,4 +1,4 @@
-"""scripts/run-swarm.sh: the 3-tier as a Swarm stack, on both engines, with a rolling update under load.
+"""extras/swarm/run-swarm.sh: the 3-tier as a Swarm stack, on both engines, with a rolling update under load.
 
 This machine's kernel has no IPVS, so the script picks dnsrr mode here (the tests assert it says so when
 /proc/net/ip_vs is absent); on a kernel with IPVS it would run the mesh mode, and the same checks hold.
@@ -29,12 +29,12 @@ def state_before() -> str:
 
 @pytest.fixture(scope="module", params=["postgres", "mysql"])
 def stack(request: pytest.FixtureRequest, state_before: str) -> Iterator[tuple[str, str]]:
-    first = script("run-swarm.sh", "--db", request.param)
+    first = script("extras/swarm/run-swarm.sh", "--db", request.param)
     try:
         assert_ok(first)
         yield request.param, first.stdout + first.stderr
     finally:
-        assert_ok(script("run-swarm.sh", "--down", "--volumes"))
+        assert_ok(script("extras/swarm/run-swarm.sh", "--down", "--volumes"))
 
 
 def check_line(output: str, claim: str) -> str:
@@ -58,7 +58,7 @@ def test_stack_answers_through_nginx_from_three_replicas(stack: tuple[str, str])
 
 
 def test_rolling_update_drops_no_request(stack: tuple[str, str]) -> None:
-    update = script("run-swarm.sh", "--update")
+    update = script("extras/swarm/run-swarm.sh", "--update")
     assert_ok(update)
     line = check_line(update.stdout, "no request failed during the update")
     assert "(0 of 300 failed)" in line
@@ -67,11 +67,11 @@ def test_rolling_update_drops_no_request(stack: tuple[str, str]) -> None:
 
 def test_down_restores_the_swarm_state_and_leaves_nothing(state_before: str) -> None:
     assert_ok(
-        script("run-swarm.sh", "--down", "--volumes")
+        script("extras/swarm/run-swarm.sh", "--down", "--volumes")
     )  # the last engine's stack fixture may still be up
     assert swarm_state() == state_before
-    assert_ok(script("run-swarm.sh"))
-    assert_ok(script("run-swarm.sh", "--down", "--volumes"))
+    assert_ok(script("extras/swarm/run-swarm.sh"))
+    assert_ok(script("extras/swarm/run-swarm.sh", "--down", "--volumes"))
     assert swarm_state() == state_before
     update_tags = docker("image", "ls", "-q", "--filter", "reference=my-app:update-*").stdout
     assert update_tags == "", "--down must remove the tags --update made"
@@ -85,7 +85,7 @@ def test_down_restores_the_swarm_state_and_leaves_nothing(state_before: str) -> 
 
 def test_by_hand_services_and_the_stack_compare_identical(state_before: str) -> None:
     assert_ok(
-        script("run-swarm.sh", "--down", "--volumes")
+        script("extras/swarm/run-swarm.sh", "--down", "--volumes")
     )  # the last engine's stack fixture may still be up
     result = script("compare.sh", "--layout", "swarm")
     assert_ok(result)

@@ -1,6 +1,6 @@
 """The offline kit: each stand-in honours the part of the official image's contract that the lab relies on.
 
-Run against whatever the image variables name: the stand-ins in CI (`eval "$(scripts/offline-images.sh)"`),
+Run against whatever the image variables name: the stand-ins in CI (`eval "$(tools/offline-images.sh)"`),
 the official images on a learner's online machine — the contract is the same, so the tests are too.
 """
 

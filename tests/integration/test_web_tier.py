@@ -84,8 +84,6 @@ def web_image() -> str:
         "nginx/Dockerfile",
         "-t",
         WEB_IMAGE,
-        "--label",
-        "io.docker-net-lab=1",
     ]
     command += ["--build-arg", f"NGINX_IMAGE={image('NGINX_IMAGE')}", "."]
     build = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=300)

@@ -1,4 +1,4 @@
-"""scripts/steady_load.py, the drills' load generator, against a tiny server on 127.0.0.1 (no engine).
+"""extras/drills/steady_load.py, the drills' load generator, against a tiny server on 127.0.0.1 (no engine).
 
 The drills count failures from its file; these tests prove it records what really happened: each status,
 the upstream header, "no answer" when nothing listens, and that SIGTERM ends it early with its file intact.
@@ -21,7 +21,7 @@ from labenv import REPO
 
 pytestmark = pytest.mark.unit
 
-LOAD = [sys.executable, str(REPO / "scripts" / "steady_load.py")]
+LOAD = [sys.executable, str(REPO / "extras" / "drills" / "steady_load.py")]
 
 
 class EveryThirdFails(BaseHTTPRequestHandler):

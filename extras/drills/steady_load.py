@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""steady_load.py — a steady, bounded HTTP load for scripts/drill.sh, and what each request saw.
+"""steady_load.py — a steady, bounded HTTP load for extras/drills/drill.sh, and what each request saw.
 
-Usage: scripts/steady_load.py URL --out FILE [--rate 20] [--seconds 240] [--timeout 2]
+Usage: extras/drills/steady_load.py URL --out FILE [--rate 20] [--seconds 240] [--timeout 2]
 
 Sends RATE requests a second to URL (on a fixed schedule, whether or not earlier ones have answered), each
 with a TIMEOUT, and writes one tab-separated line per request to FILE as it completes:

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # offline-images.sh — build the offline stand-ins for every official image the lab uses, from Debian packages.
 #
-# Usage: scripts/offline-images.sh [--rebuild] [--no-wheels]
-#        eval "$(scripts/offline-images.sh)"      # build (or reuse), then export the image variables
+# Usage: tools/offline-images.sh [--rebuild] [--no-wheels]
+#        eval "$(tools/offline-images.sh)"      # build (or reuse), then export the image variables
 #
 # No registry is needed: a Debian base is made with debootstrap and `docker import`, and each stand-in is a
 # Dockerfile under offline/ FROM that base. Tags are our own (lab-offline/...), never an official name.

@@ -2,7 +2,7 @@
 # drill.sh — fault drills on the 3-tier layout: break one tier on purpose while requests keep coming, measure
 # what a user would have seen, and check that the layout heals as it is designed to.
 #
-# Usage: scripts/drill.sh db-restart|app-recreate|db-late|worker-kill|all [--db mysql|postgres] [--port N]
+# Usage: extras/drills/drill.sh db-restart|app-recreate|db-late|worker-kill|all [--db mysql|postgres] [--port N]
 #
 #   db-restart    `docker restart database` under a steady load: how long requests fail, and none fails
 #                 once the database is back (the app replaces its broken connections; it is not restarted)
@@ -18,15 +18,14 @@
 #   -h, --help    show this help
 #
 # The 3-tier is brought up with scripts/run-3tier.sh (reused when it answers on the port) and left up and
-# healthy afterwards; remove it with scripts/run-3tier.sh --down. The load is scripts/steady_load.py: 20
+# healthy afterwards; remove it with scripts/run-3tier.sh --down. The load is extras/drills/steady_load.py: 20
 # requests a second to http://127.0.0.1:PORT/api/, each with a 2 s timeout. Exit 0 only if every check holds.
 set -Eeuo pipefail
 
-# shellcheck source=lib.sh
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=../../scripts/run-3tier.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/run-3tier.sh"   # its tiers: start_database, start_app
 
 export LAYOUT=drill        # the label of what only the drills make (the placeholder); the 3-tier keeps its own
-APP_IMAGE=my-app:latest    # run-3tier.sh's app image
 PLACEHOLDER=drill-placeholder
 DRILLS=(db-restart app-recreate db-late worker-kill)
 RATE=20                    # requests a second
@@ -36,7 +35,6 @@ OK_RUN=12                  # app-recreate: this many 200s in a row from the new 
 RESULTS=()                 # one line per drill, printed at the end
 PLACEHOLDERS=()            # app-recreate's placeholder containers (removed at the end, even on failure)
 
-usage() { usage_from_header "$0"; }
 
 parse_args() {
   ENGINE=mysql HOST_PORT=18280 SELECTED=()
@@ -50,13 +48,8 @@ parse_args() {
   shift
   while (($#)); do
     case $1 in
-      --db) [[ ${2:-} == mysql || ${2:-} == postgres ]] || usage_error "--db takes mysql or postgres (got '${2:-}')"
-            ENGINE=$2; shift ;;
-      --port) [[ ${2:-} =~ ^[0-9]+$ ]] && ((10#$2 >= 1 && 10#$2 <= 65535)) \
-                || usage_error "--port takes a port number from 1 to 65535 (got '${2:-}')"
-              HOST_PORT=$2; shift ;;
-      -h|--help) usage; exit 0 ;;
-      *) usage_error "unknown option: $1" ;;
+      --offline) usage_error "--offline does not apply: the drills use the running 3-tier's images" ;;
+      *) shared_flag "$@" || usage_error "unknown option: $1"; shift $((FLAG_ARGS - 1)) ;;
     esac
     shift
   done
@@ -80,10 +73,7 @@ same_run() {
 }
 
 # announce CMD...: number and print a command the drill repeats quietly (a poll), as `run` would print it.
-announce() {
-  CMD_NO=$((CMD_NO + 1))
-  printf '  %s(%d)%s $ %s\n' "$C_B" "$CMD_NO" "$C_0" "$(show_cmd "$@")" >&2
-}
+announce() { print_cmd "$@"; }
 
 # app_get PATH: "STATUS BODY" of GET http://127.0.0.1:3000PATH from inside app-server (the app image has
 # python but no curl); nothing when the container or gunicorn is not there yet. announce_app_get PATH
@@ -110,7 +100,7 @@ ensure_3tier() {
     log "  the 3-tier ($ENGINE) is up and answers on $BASE/api/: reusing it"
     return 0
   fi
-  run "$LAB_ROOT/scripts/run-3tier.sh" --db "$ENGINE" --port "$HOST_PORT" >&2 \
+  run scripts/run-3tier.sh --db "$ENGINE" --port "$HOST_PORT" >&2 \
     || die "scripts/run-3tier.sh failed (its output is above); no drill ran"
 }
 
@@ -133,7 +123,7 @@ settled() {
 start_load() {
   LOAD_FILE=$WORK/$1.tsv
   log "  load: $RATE requests a second to $BASE/api/, ${REQ_TIMEOUT} s timeout each, one line per request"
-  local cmd=(python3 "$LAB_ROOT/scripts/steady_load.py" "$BASE/api/" --rate "$RATE" --timeout "$REQ_TIMEOUT"
+  local cmd=(python3 "$LAB_ROOT/extras/drills/steady_load.py" "$BASE/api/" --rate "$RATE" --timeout "$REQ_TIMEOUT"
              --out "$LOAD_FILE")
   announce "${cmd[@]}"
   "${cmd[@]}" 2>"$WORK/$1.err" &
@@ -292,8 +282,8 @@ drill_app_recreate() {
   run docker rm -f app-server >/dev/null
   add_placeholder
   [[ $PLACEHOLDER_IP == "$old_ip" ]] || warn "the placeholder got $PLACEHOLDER_IP, not $old_ip: the new app-server may get $old_ip back"
-  log "  app-server again, with run-3tier.sh's own commands (lib.sh start_3tier_app); nothing else is touched:"
-  LAYOUT=3tier start_3tier_app "$ENGINE" "$APP_IMAGE"
+  log "  app-server again, with run-3tier.sh's own commands (its start_app); nothing else is touched:"
+  LAYOUT=3tier start_app
   announce_app_get /
   log "    (repeated until the new app-server answers 200 itself)"
   wait_for 60 app_answers || die "the new app-server did not answer within 60 s (docker logs app-server)"
@@ -329,10 +319,10 @@ drill_db_late() {
   step "db-late: app-server first, the database $LATE s later"
   ensure_3tier
   local app_started app_restarts t_app t_db t_ready t_api reason ready_s api_s
-  log "  removing database and app-server (the database's named volume $(three_tier_volume "$ENGINE") stays)"
+  log "  removing database and app-server (the database's named volume $(volume_name) stays)"
   run docker rm -f database app-server >/dev/null
-  log "  app-server alone, with run-3tier.sh's own commands (lib.sh start_3tier_app), and no database:"
-  LAYOUT=3tier start_3tier_app "$ENGINE" "$APP_IMAGE"
+  log "  app-server alone, with run-3tier.sh's own commands (its start_app), and no database:"
+  LAYOUT=3tier start_app
   t_app=$(now)
   announce_app_get /readyz
   wait_for 30 app_alive || die "app-server did not answer at all within 30 s of its start (docker logs app-server)"
@@ -347,9 +337,9 @@ drill_db_late() {
   check "db-late: after $LATE s without a database app-server still runs: RestartCount $app_restarts, same StartedAt (no crash loop)" \
     same_run app-server "$app_started" "$app_restarts"
   check "db-late: and Docker calls it healthy (liveness, /healthz, does not need the database)" is_healthy app-server
-  log "  now the database, with run-3tier.sh's own commands (lib.sh start_3tier_database):"
+  log "  now the database, with run-3tier.sh's own commands (its start_database):"
   t_db=$(now)
-  LAYOUT=3tier start_3tier_database "$ENGINE"
+  LAYOUT=3tier start_database
   announce_app_get /readyz
   log "    (repeated until it answers 200; then GET $BASE/api/ until it answers 200)"
   if wait_for 150 readyz_is 200; then t_ready=$(now); else t_ready=''; fi
@@ -449,7 +439,8 @@ cleanup() {
 main() {
   parse_args "$@"
   require_engine
-  command -v python3 >/dev/null || die "python3 is needed for the load (scripts/steady_load.py): install Python 3"
+  cd "$LAB_ROOT"
+  command -v python3 >/dev/null || die "python3 is needed for the load (extras/drills/steady_load.py): install Python 3"
   WORK=$(mktemp -d)
   trap cleanup EXIT
   local d
@@ -459,4 +450,4 @@ main() {
   finish_checks
 }
 
-main "$@"
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then main "$@"; fi

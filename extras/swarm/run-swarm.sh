@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # run-swarm.sh — the 3-tier layout as a Swarm stack on overlay networks: three app-server replicas, checked.
 #
-# Usage: scripts/run-swarm.sh [--db postgres|mysql] [--port N] [--mode auto|mesh|dnsrr] [--offline]
-#        scripts/run-swarm.sh --by-hand     # the same services with docker service create, one by one
-#        scripts/run-swarm.sh --update      # rolling update of app-server under load; counts failed requests
-#        scripts/run-swarm.sh --down [--volumes]
+# Usage: extras/swarm/run-swarm.sh [--db postgres|mysql] [--port N] [--mode auto|mesh|dnsrr] [--offline]
+#        extras/swarm/run-swarm.sh --by-hand     # the same services with docker service create, one by one
+#        extras/swarm/run-swarm.sh --update      # rolling update of app-server under load; counts failed requests
+#        extras/swarm/run-swarm.sh --down [--volumes]
 #
 #   --db ENGINE   database tier: postgres (default) or mysql
 #   --port N      published port of web-server (default 8080)
@@ -19,8 +19,10 @@
 # interface (Swarm has no host-IP option): the checks use 127.0.0.1.
 set -Eeuo pipefail
 
-# shellcheck source=lib.sh
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=../../scripts/lib/checks.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/checks.sh"
+# shellcheck source=../../scripts/lib/swarm.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/swarm.sh"
 
 export LAYOUT=swarm
 STACK=lab-swarm
@@ -28,7 +30,6 @@ APP_IMAGE=my-app:latest
 WEB_IMAGE=lab/web-server:latest
 OWNER=run-swarm
 
-usage() { usage_from_header "$0"; }
 
 # IPVS is in the kernel when its /proc file exists (module loaded) or modinfo finds the module. Only
 # knowable for a local engine; for a remote one (Docker Desktop's VM) assume the ordinary case, mesh.
@@ -80,17 +81,18 @@ swarm_and_images() {
   ensure_swarm "$OWNER"
   pick_mode
   step "2. images, built on this node (a single-node swarm uses local images; no registry)"
-  build_image "$APP_IMAGE" "$LAB_ROOT/app_server" --build-arg "PYTHON_IMAGE=$PYTHON_IMAGE"
-  build_image "$WEB_IMAGE" "$LAB_ROOT" -f "$LAB_ROOT/nginx/Dockerfile" --build-arg "NGINX_IMAGE=$NGINX_IMAGE"
+  # shellcheck disable=SC2046  # build_arg is a list of words by design
+  build_image docker build -t "$APP_IMAGE" $(build_arg PYTHON_IMAGE) app_server
+  # shellcheck disable=SC2046
+  build_image docker build -t "$WEB_IMAGE" --file nginx/Dockerfile $(build_arg NGINX_IMAGE) .
 }
 
 deploy() {
   swarm_and_images
-  secret_file root_password >/dev/null
-  secret_file app_password >/dev/null
+  ensure_secrets
   step "3. docker stack deploy: overlay networks frontend-net + backend-net, database, app-server x3, web-server"
   run docker stack deploy --detach=true --resolve-image never \
-    -c "$LAB_ROOT/compose/stack.yaml" -c "$LAB_ROOT/compose/stack-$ENGINE.yaml" "$STACK" >/dev/null
+    -c compose/stack.yaml -c "compose/stack-$ENGINE.yaml" "$STACK" >/dev/null
   wait_service database 1 180
   wait_service app-server 3 120
   wait_service web-server 1 90
@@ -144,14 +146,15 @@ db_service_opts() {  # the database tier's options, as compose/stack-ENGINE.yaml
 by_hand() {
   swarm_and_images
   step "3. secrets and overlay networks (docker secret create, docker network create -d overlay --attachable)"
-  ensure_secret db_root_password "$(secret_file root_password)"
-  ensure_secret db_app_password "$(secret_file app_password)"
+  ensure_secrets
+  ensure_secret db_root_password db/secrets/root_password
+  ensure_secret db_app_password db/secrets/app_password
   ensure_overlay frontend-net
   ensure_overlay backend-net
   ensure_volume "${STACK}_$ENGINE-data"
   step "4. docker service create: database, app-server (x3), web-server"
-  local opts
-  mapfile -t opts < <(db_service_opts)
+  local opts=() line
+  while IFS= read -r line; do opts+=("$line"); done < <(db_service_opts)
   svc database "$(db_image "$ENGINE")" "${opts[@]}"
   svc app-server "$APP_IMAGE" --replicas 3 --endpoint-mode "$APP_ENDPOINT_MODE" \
     --network "name=${STACK}_backend-net,alias=app-server" --network "name=${STACK}_frontend-net,alias=app-server" \
@@ -186,7 +189,7 @@ served_by() {
 }
 
 # from_attached CMD...: run the toolbox on the stack's attachable frontend-net (a standalone container).
-from_attached() { docker run --rm --network "${STACK}_frontend-net" --label "$LAB_LABEL=1" "$TOOLBOX_IMAGE" "$@"; }
+from_attached() { docker run --rm --network "${STACK}_frontend-net" --label "$LAB_LABEL=probe" "$TOOLBOX_IMAGE" "$@"; }
 
 task_addresses() { from_attached getent ahostsv4 "tasks.$1" | awk '{print $1}' | sort -u; }
 
@@ -249,7 +252,7 @@ rolling_update() {
 # remove_labelled_swarm KIND: services, networks, secrets or volumes of this layout (stack or by hand).
 remove_labelled_swarm() {
   local ids
-  ids=$(docker "$1" ls -q --filter "label=$LAYOUT_LABEL=$LAYOUT")
+  ids=$(docker "$1" ls -q --filter "label=$LAB_LABEL=$LAYOUT")
   [[ -z $ids ]] && return 0
   # shellcheck disable=SC2086  # a list of IDs
   run docker "$1" rm $ids >/dev/null
@@ -266,9 +269,9 @@ down() {
   if swarm_active; then
     if docker stack ls --format '{{.Name}}' | grep -qx "$STACK"; then run docker stack rm "$STACK" >/dev/null; fi
     remove_labelled_swarm service
-    wait_gone "task containers" docker ps -aq --filter "label=$LAYOUT_LABEL=$LAYOUT"
+    wait_gone "task containers" docker ps -aq --filter "label=$LAB_LABEL=$LAYOUT"
     remove_labelled_swarm network
-    wait_gone "networks" docker network ls -q --filter "label=$LAYOUT_LABEL=$LAYOUT"
+    wait_gone "networks" docker network ls -q --filter "label=$LAB_LABEL=$LAYOUT"
     remove_labelled_swarm secret
   fi
   if ((DROP_VOLUMES)); then remove_labelled_swarm volume; fi
@@ -294,20 +297,21 @@ main() {
     esac
     shift
   done
-  parse_run_args "${args[@]}"
+  parse_run_args ${args[@]+"${args[@]}"}
   [[ $BIND_IP == 127.0.0.1 ]] || usage_error "--public does not apply: Swarm publishes on every interface"
   require_engine
+  cd "$LAB_ROOT"
   if ((DOWN)); then down; return; fi
   if ((OFFLINE)); then use_offline_images; fi
   if ((update)); then
     swarm_active && docker service inspect "${STACK}_app-server" >/dev/null 2>&1 \
-      || die "no stack to update: run scripts/run-swarm.sh first"
+      || die "no stack to update: run extras/swarm/run-swarm.sh first"
     MODE=auto; pick_mode >/dev/null 2>&1
     rolling_update
     return
   fi
   if ! swarm_active || ! docker service inspect "${STACK}_web-server" >/dev/null 2>&1; then
-    port_busy "$HOST_PORT" && die "port $HOST_PORT is busy on this machine. Pick another: scripts/run-swarm.sh --port 8081"
+    port_busy "$HOST_PORT" && die "port $HOST_PORT is busy on this machine. Pick another: extras/swarm/run-swarm.sh --port 8081"
   fi
   if ((BY_HAND)); then by_hand; else deploy; fi
   verify

@@ -3,7 +3,8 @@
 # database's own SELECT NOW() rate (the ceiling); the tutorial's Express app as the baseline; cold starts;
 # image sizes. Prints a table and writes it as Markdown.
 #
-# Usage: scripts/bench.sh [--db mysql|postgres] [--duration S] [--connections N] [--quick] [--port N] [--out FILE]
+# Usage: extras/bench/bench.sh [--db mysql|postgres] [--duration S] [--connections N] [--quick] [--port N]
+#                               [--out FILE | --update-docs]
 #
 #   --db ENGINE       mysql (default: the tutorial's app.js, the baseline, is MySQL) or postgres
 #   --duration S      seconds of load per measurement, 1-120 (default 15; --quick: 5)
@@ -11,7 +12,8 @@
 #   --quick           short runs on the running 3-tier (reused when it answers), no cold starts and no
 #                     gunicorn alternatives: under 2 minutes
 #   --port N          host port of the 3-tier's nginx (default 18180), published on 127.0.0.1
-#   --out FILE        the Markdown report (default docs/benchmarks.md, regenerated)
+#   --out FILE        the Markdown report (default extras/bench/last-run.md, not tracked by git)
+#   --update-docs     write the report to extras/bench/results.md, the committed record
 #   -h, --help        show this help
 #
 # A full run (no --quick) first REMOVES the 3-tier layout with its data (by hand or compose: the names are
@@ -32,8 +34,8 @@
 # The machine is shared: the 1-minute load average is recorded next to each measurement.
 set -Eeuo pipefail
 
-# shellcheck source=lib.sh
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=../../scripts/lib/checks.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/checks.sh"
 
 export LAYOUT=bench             # the label of the containers only the bench makes (bench-app)
 BENCH_APP=bench-app
@@ -49,27 +51,23 @@ TUNE_CONFIGS=(
   "2 workers x 4 threads, gthread (default, again: the drift while the others ran)|"
 )
 
-usage() { usage_from_header "$0"; }
 
 # --- options ---------------------------------------------------------------------------------------------
 
 parse_args() {
-  ENGINE=mysql DURATION='' CONNECTIONS=32 QUICK=0 HOST_PORT=18180 OUT=$LAB_ROOT/docs/benchmarks.md
+  ENGINE=mysql DURATION='' CONNECTIONS=32 QUICK=0 HOST_PORT=18180 OUT=$LAB_ROOT/extras/bench/last-run.md
   while (($#)); do
     case $1 in
-      --db) [[ ${2:-} == mysql || ${2:-} == postgres ]] || usage_error "--db takes mysql or postgres (got '${2:-}')"
-            ENGINE=$2; shift ;;
       --duration) in_range "${2:-}" 1 120 || usage_error "--duration takes seconds from 1 to 120 (got '${2:-}')"
                   DURATION=$2; shift ;;
       --connections) in_range "${2:-}" 1 256 || usage_error "--connections takes 1 to 256 (got '${2:-}')"
                      CONNECTIONS=$2; shift ;;
-      --port) in_range "${2:-}" 1 65535 || usage_error "--port takes a port number from 1 to 65535 (got '${2:-}')"
-              HOST_PORT=$2; shift ;;
       --out) [[ -n ${2:-} && -d $(dirname "$2") ]] || usage_error "--out takes a file in an existing folder (got '${2:-}')"
-             OUT=$2; shift ;;
+             OUT=$(cd "$(dirname "$2")" && pwd)/$(basename "$2"); shift ;;
+      --update-docs) OUT=$LAB_ROOT/extras/bench/results.md ;;
       --quick) QUICK=1 ;;
-      -h|--help) usage; exit 0 ;;
-      *) usage_error "unknown option: $1" ;;
+      --offline) usage_error "--offline does not apply: the bench uses the 3-tier's images" ;;
+      *) shared_flag "$@" || usage_error "unknown option: $1"; shift $((FLAG_ARGS - 1)) ;;
     esac
     shift
   done
@@ -77,7 +75,7 @@ parse_args() {
   WARMUP=$((QUICK ? 1 : 3))   # seconds of unrecorded load first: connections opened, caches warm
 }
 
-in_range() { [[ $1 =~ ^[0-9]+$ ]] && (($1 >= $2 && $1 <= $3)); }
+in_range() { [[ $1 =~ ^[1-9][0-9]*$ ]] && (($1 >= $2 && $1 <= $3)); }
 
 # --- small helpers -----------------------------------------------------------------------------------------
 
@@ -159,7 +157,7 @@ ensure_3tier() {
     log "  the 3-tier ($ENGINE) answers on $base/api/: reusing it"
     return 0
   fi
-  run "$LAB_ROOT/scripts/run-3tier.sh" --db "$ENGINE" --port "$HOST_PORT" >&2 \
+  run scripts/run-3tier.sh --db "$ENGINE" --port "$HOST_PORT" >&2 \
     || die "scripts/run-3tier.sh failed (its output is above); nothing measured"
 }
 
@@ -188,23 +186,26 @@ cold_start() {
 cold_starts() {
   step "1. 콜드 스타트 / cold starts: nothing (images built) -> the first 200 through nginx"
   log "  removing the 3-tier layout and its data first (by hand and compose)"
-  run "$LAB_ROOT/scripts/run-3tier.sh" --down --volumes >&2
-  run "$LAB_ROOT/scripts/run-compose.sh" 3tier --down --volumes >&2
-  cold_start compose "$LAB_ROOT/scripts/run-compose.sh" 3tier --db "$ENGINE" --port "$HOST_PORT"
-  run "$LAB_ROOT/scripts/run-compose.sh" 3tier --down --volumes >&2
-  cold_start by_hand "$LAB_ROOT/scripts/run-3tier.sh" --db "$ENGINE" --port "$HOST_PORT"
+  run scripts/run-3tier.sh --down --volumes >&2
+  run scripts/run-compose.sh 3tier --down --volumes >&2
+  cold_start compose scripts/run-compose.sh 3tier --db "$ENGINE" --port "$HOST_PORT"
+  run scripts/run-compose.sh 3tier --down --volumes >&2
+  cold_start by_hand scripts/run-3tier.sh --db "$ENGINE" --port "$HOST_PORT"
 }
 
 # start_bench_app [GUNICORN_CMD_ARGS]: the app image with app-server's settings, published on loopback only.
 start_bench_app() {
-  local opts extra=()
+  local extra=()
   remove_bench_app
   refuse_foreign container "$BENCH_APP"
-  mapfile -t opts < <(app_options "$ENGINE" DATABASE_HOST database)
   [[ -n ${1:-} ]] && extra=(-e "GUNICORN_CMD_ARGS=$1")
+  # app-server's settings (scripts/run-3tier.sh start_app), published on loopback
   # shellcheck disable=SC2046  # labels() is a list of words by design
-  run docker run -d --name "$BENCH_APP" $(labels) --network backend-net -p "127.0.0.1:$APP_PORT:3000" \
-    "${opts[@]}" "${extra[@]}" "$APP_IMAGE" >/dev/null
+  run docker run -d --name "$BENCH_APP" --network backend-net -p "127.0.0.1:$APP_PORT:3000" \
+    -e DB_ENGINE="$ENGINE" -e DATABASE_HOST=database -e DB_USER=appuser -e DB_NAME=myapp \
+    -e DB_PASSWORD_FILE=/run/secrets/db_app_password \
+    -v ./db/secrets/app_password:/run/secrets/db_app_password:ro \
+    ${extra[@]+"${extra[@]}"} $(labels) "$APP_IMAGE" >/dev/null
   # Its first 200 rather than its healthcheck (10 s interval): same proof that it serves, sooner.
   if ! wait_http "http://127.0.0.1:$APP_PORT/" 60; then
     docker logs --tail 25 "$BENCH_APP" 2>&1 | sed 's/^/    | /' >&2 || true
@@ -371,7 +372,7 @@ report() {
   cat <<EOF
 # Benchmarks
 
-Generated by \`scripts/bench.sh$( ((QUICK)) && printf ' --quick')\` — do not edit by hand; run it again.
+Generated by \`extras/bench/bench.sh$( ((QUICK)) && printf ' --quick')\` — do not edit by hand; run it again.
 
 - date: $(date -u '+%Y-%m-%d %H:%M UTC'); machine: $cores cores, load average (1 min) at the start ${START_LOAD}, at the end $(loadavg)
 $(versions)
@@ -512,6 +513,7 @@ cold_section() {
 main() {
   parse_args "$@"
   require_engine
+  cd "$LAB_ROOT"
   ensure_wrk
   refuse_foreign container "$BENCH_APP"
   WORK=$(mktemp -d)

@@ -2,9 +2,9 @@
 # sim-cluster.sh — many hosts on one machine: Docker engines in containers, joined into a swarm, running the
 # 3-tier stack across them; drills for a host that dies and a host that is cut off.
 #
-# Usage: scripts/sim-cluster.sh [--nodes N] [--managers M] [--db postgres|mysql] [--port N] [--offline]
-#        scripts/sim-cluster.sh --drill node-loss|partition [same options]
-#        scripts/sim-cluster.sh --down
+# Usage: extras/cluster/sim-cluster.sh [--nodes N] [--managers M] [--db postgres|mysql] [--port N] [--offline]
+#        extras/cluster/sim-cluster.sh --drill node-loss|partition [same options]
+#        extras/cluster/sim-cluster.sh --down
 #
 #   --nodes N      hosts in the cluster, 2 to 7 (default 3): containers lab-node1..N, hostnames node1..N
 #   --managers M   how many of them are swarm managers, 1 to N (default 1); 3 keeps a quorum when one is lost
@@ -25,8 +25,10 @@
 # never asked to init, join or leave a swarm. Options you leave out keep the running cluster's values.
 set -Eeuo pipefail
 
-# shellcheck source=lib.sh
-. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=../../scripts/lib/checks.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/checks.sh"
+# shellcheck source=../../scripts/lib/swarm.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/swarm.sh"
 
 export LAYOUT=cluster
 : "${NODE_IMAGE:=docker:28-dind}" "${LAB_HOSTS_SUBNET:=10.213.0.0/24}"
@@ -39,7 +41,6 @@ WEB_LABEL=io.docker-net-lab.web   # node labels the placement in compose/stack-c
 DB_LABEL=io.docker-net-lab.db
 DRILL_BOUND=${DRILL_BOUND:-120}   # seconds a drill waits for the swarm to recover before it gives up
 
-usage() { usage_from_header "$0"; }
 
 node_name() { printf 'lab-node%s\n' "$1"; }
 node_vol() { printf 'lab-node%s-docker\n' "$1"; }
@@ -58,7 +59,7 @@ show_pipe() {
 }
 run_pipe() { show_pipe "$1" "$2"; bash -o pipefail -c "$1 | $2"; }
 
-our_nodes() { docker ps -a --filter "label=$LAYOUT_LABEL=$LAYOUT" --filter "label=$LAB_LABEL=1" \
+our_nodes() { docker ps -a --filter "label=$LAB_LABEL=$LAYOUT" --filter "label=$LAB_LABEL" \
   --format '{{.Names}}' | grep -E '^lab-node[0-9]+$' | sort -V || true; }
 
 # --- the hosts ----------------------------------------------------------------------------------------
@@ -176,8 +177,10 @@ wait_ready() {
 
 build_images() {
   step "3. images: built on this machine, then copied into each host (no registry)"
-  build_image "$APP_IMAGE" "$LAB_ROOT/app_server" --build-arg "PYTHON_IMAGE=$PYTHON_IMAGE"
-  build_image "$WEB_IMAGE" "$LAB_ROOT" -f "$LAB_ROOT/nginx/Dockerfile" --build-arg "NGINX_IMAGE=$NGINX_IMAGE"
+  # shellcheck disable=SC2046  # build_arg is a list of words by design
+  build_image docker build -t "$APP_IMAGE" $(build_arg PYTHON_IMAGE) app_server
+  # shellcheck disable=SC2046
+  build_image docker build -t "$WEB_IMAGE" --file nginx/Dockerfile $(build_arg NGINX_IMAGE) .
   ensure_image "$TOOLBOX_IMAGE"
   ensure_image "$(db_image "$ENGINE")"
 }
@@ -194,7 +197,7 @@ images_for() {
 
 # load_images: `docker save | docker exec -i NODE docker load`, only the images a node lacks (same ID), into
 # all nodes at once (measured: a third faster than one after another, and faster than a local registry;
-# see docs/sim-cluster.md).
+# see extras/cluster/README.md).
 load_images() {
   local k img missing t0=$SECONDS pids=() loading=() i
   for ((k = 1; k <= NODES; k++)); do
@@ -226,13 +229,12 @@ copy_files() {
 
 deploy_stack() {
   step "4. docker stack deploy on node1: the tiers spread over the hosts (compose/stack-cluster.yaml)"
-  secret_file root_password >/dev/null
-  secret_file app_password >/dev/null
+  ensure_secrets
   copy_files 1 compose/stack.yaml "compose/stack-$ENGINE.yaml" compose/stack-cluster.yaml \
     db/secrets/root_password db/secrets/app_password
   copy_files "$(db_node)" "db/$ENGINE/initdb"
   # dnsrr everywhere: it works on every kernel (this one has no IPVS for VIPs), and nginx's port is on
-  # node1 in any case, so the routing mesh would add nothing here (see docs/sim-cluster.md).
+  # node1 in any case, so the routing mesh would add nothing here (see extras/cluster/README.md).
   log "  mode: dnsrr (app-server and database by DNS round-robin; web-server published on node1's port 80)"
   on 1 env APP_ENDPOINT_MODE=dnsrr DB_ENDPOINT_MODE=dnsrr WEB_PUBLISH_MODE=host WEB_UPDATE_ORDER=stop-first \
     WEB_PORT=80 "POSTGRES_IMAGE=$POSTGRES_IMAGE" "MYSQL_IMAGE=$MYSQL_IMAGE" \
@@ -284,15 +286,15 @@ served_by() {
 }
 
 # probe_on K CONTAINER CMD...: the toolbox inside CONTAINER's namespaces on node K.
-probe_on() { q "$1" docker run --rm --network "container:$2" --label "$LAB_LABEL=1" "$TOOLBOX_IMAGE" "${@:3}"; }
+probe_on() { q "$1" docker run --rm --network "container:$2" --label "$LAB_LABEL=probe" "$TOOLBOX_IMAGE" "${@:3}"; }
 
 # each_task_answers: from a container on node1 attached to the overlay frontend-net, every app task
 # answers on its own address, wherever it runs (VXLAN between the hosts).
 each_task_answers() {
   local ip
-  for ip in $(q 1 docker run --rm --network "${STACK}_frontend-net" --label "$LAB_LABEL=1" "$TOOLBOX_IMAGE" \
+  for ip in $(q 1 docker run --rm --network "${STACK}_frontend-net" --label "$LAB_LABEL=probe" "$TOOLBOX_IMAGE" \
       getent ahostsv4 tasks.app-server | awk '{print $1}' | sort -u); do
-    q 1 docker run --rm --network "${STACK}_frontend-net" --label "$LAB_LABEL=1" "$TOOLBOX_IMAGE" \
+    q 1 docker run --rm --network "${STACK}_frontend-net" --label "$LAB_LABEL=probe" "$TOOLBOX_IMAGE" \
       curl -fsS --max-time 3 "http://$ip:3000/healthz" >/dev/null || return 1
   done
 }
@@ -491,10 +493,10 @@ drill_partition() {
 down() {
   step "down: the node containers, their volumes and $NET (the swarm inside them goes with them)"
   local name
-  for name in $(docker ps -aq --filter "label=$LAB_LABEL=1" --filter "label=$LAYOUT_LABEL=$LAYOUT"); do
+  for name in $(docker ps -aq --filter "label=$LAB_LABEL" --filter "label=$LAB_LABEL=$LAYOUT"); do
     run docker rm -f -v "$(docker inspect -f '{{.Name}}' "$name" | sed 's#^/##')" >/dev/null
   done
-  for name in $(docker volume ls -q --filter "label=$LAB_LABEL=1" --filter "label=$LAYOUT_LABEL=$LAYOUT"); do
+  for name in $(docker volume ls -q --filter "label=$LAB_LABEL" --filter "label=$LAB_LABEL=$LAYOUT"); do
     run docker volume rm "$name" >/dev/null
   done
   if exists network "$NET" && is_ours network "$NET"; then run docker network rm "$NET" >/dev/null; fi
@@ -510,7 +512,7 @@ adopt_running_cluster() {
   [[ -n $names ]] || return 0
   n=$(wc -l <<<"$names")
   [[ -n ${OPT_NODES:-} ]] || NODES=$n
-  ((NODES >= n)) || die "the cluster has $n hosts; to run it with $NODES, remove it first: scripts/sim-cluster.sh --down"
+  ((NODES >= n)) || die "the cluster has $n hosts; to run it with $NODES, remove it first: extras/cluster/sim-cluster.sh --down"
   if [[ -z ${OPT_MANAGERS:-} && $(swarm_state 1) == active ]]; then
     MANAGERS=$(q 1 docker node ls --filter role=manager -q | wc -l)
   fi
@@ -567,7 +569,7 @@ main() {
   adopt_running_cluster
   ((MANAGERS <= NODES)) || usage_error "--managers ($MANAGERS) cannot exceed the cluster's $NODES hosts"
   if [[ -z $(our_nodes) ]] && port_busy "$HOST_PORT"; then
-    die "port $HOST_PORT is busy on this machine. Pick another: scripts/sim-cluster.sh --port 8091"
+    die "port $HOST_PORT is busy on this machine. Pick another: extras/cluster/sim-cluster.sh --port 8091"
   fi
   if ((OFFLINE)); then use_offline_images; fi
   log "cluster: $NODES hosts, $MANAGERS manager(s), database $ENGINE, nginx on 127.0.0.1:$HOST_PORT"
