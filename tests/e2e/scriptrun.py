@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import tempfile
+import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from labenv import LAB_LABEL, REPO
@@ -134,3 +137,93 @@ def down_all_layouts() -> None:
     layouts = (["run-3tier.sh"], ["run-webapp.sh"], ["run-compose.sh", "3tier"], ["run-compose.sh", "webapp"])
     for args in layouts:
         assert_ok(script(args[0], *args[1:], "--down", "--volumes"))
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_NUMBERED = re.compile(r"^  \((\d+)\) \$ (.*)$")
+
+
+def printed_commands(output: str, raw: bool = False) -> list[list[str]]:
+    """The numbered commands a script printed (`  (N) $ docker run -d \\` and its continuation lines), each
+    as its lines without the `  (N) $ ` prefix: exactly what a learner would type, in order. raw=True: the
+    lines as printed, prefix and indentation included."""
+    commands: list[list[str]] = []
+    lines = _ANSI.sub("", output).splitlines()
+    i = 0
+    while i < len(lines):
+        match = _NUMBERED.match(lines[i])
+        i += 1
+        if not match:
+            continue
+        cmd = [lines[i - 1] if raw else match.group(2)]
+        while cmd[-1].endswith(" \\") and i < len(lines):
+            cmd.append(lines[i] if raw else lines[i].strip())
+            i += 1
+        commands.append(cmd)
+    return commands
+
+
+def snapshot(layout: str) -> dict[str, Any]:
+    """`scripts/topology.py snapshot LAYOUT`, parsed."""
+    result = subprocess.run(
+        ["python3", str(REPO / "scripts" / "topology.py"), "snapshot", layout],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def wait_healthy(*names: str, timeout: float = 180) -> None:
+    """Until every container's healthcheck says healthy (bounded; the last states in the failure)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = docker("inspect", "-f", "{{.Name}} {{.State.Health.Status}}", *names)
+        states = result.stdout.split()
+        if result.returncode == 0 and states.count("healthy") == len(names):
+            return
+        assert time.monotonic() < deadline, f"not healthy within {timeout} s: {states}"
+        time.sleep(1)
+
+
+def replay(commands: list[list[str]]) -> subprocess.CompletedProcess[str]:
+    """Run the printed commands, lines as printed, with bash from the repo root (set -e: the first failure
+    stops it)."""
+    text = "set -euo pipefail\n" + "\n".join("\n".join(cmd) for cmd in commands) + "\n"
+    return subprocess.run(
+        ["bash", "-c", text], cwd=REPO, capture_output=True, text=True, timeout=900, check=False
+    )
+
+
+def assert_replays_to_the_same_layout(
+    layout: str, first_run: subprocess.CompletedProcess[str], containers: list[str], down: list[str]
+) -> None:
+    """The heart of "printed = typed": snapshot the layout the script built, take it down with its data,
+    run exactly the commands it printed, and snapshot again: the two must be identical
+    (scripts/topology.py diff), and every printed line must fit in 120 characters."""
+    commands = printed_commands(first_run.stderr)
+    assert any(cmd[0].startswith("docker run") for cmd in commands), first_run.stderr
+    too_long = [
+        line for cmd in printed_commands(first_run.stderr, raw=True) for line in cmd if len(line) > 120
+    ]
+    assert too_long == [], too_long
+    built = snapshot(layout)
+    assert_ok(script(*down, "--down", "--volumes"))
+    assert labelled("container") == []
+    replayed = replay(commands)
+    assert replayed.returncode == 0, f"{replayed.stdout}\n{replayed.stderr}"
+    wait_healthy(*containers)
+    again = snapshot(layout)
+    with tempfile.TemporaryDirectory() as tmp:
+        a, b = Path(tmp, "script.json"), Path(tmp, "replay.json")
+        a.write_text(json.dumps(built))
+        b.write_text(json.dumps(again))
+        diff = subprocess.run(
+            ["python3", str(REPO / "scripts" / "topology.py"), "diff", str(a), str(b)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    assert diff.returncode == 0, diff.stdout + diff.stderr

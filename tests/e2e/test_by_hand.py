@@ -13,7 +13,7 @@ import subprocess
 import pytest
 import requests
 from labenv import REPO
-from scriptrun import assert_ok, docker, labelled, script
+from scriptrun import assert_ok, assert_replays_to_the_same_layout, docker, labelled, script
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("no_layouts")]
 
@@ -32,9 +32,12 @@ def test_webapp_layout_on_each_engine(engine: str) -> None:
             body["message"]
             == {"postgres": "Connected to PostgreSQL!", "mysql": "Connected to MySQL!"}[engine]
         )
+        before = docker("inspect", "-f", "{{.Id}}", "webapp", f"{engine}-db").stdout
         again = script("run-webapp.sh", "--db", engine, "--port", "13000")
         assert_ok(again)
         assert " $ docker run " not in again.stderr
+        assert docker("inspect", "-f", "{{.Id}}", "webapp", f"{engine}-db").stdout == before
+        assert_replays_to_the_same_layout("webapp", first, ["webapp", f"{engine}-db"], ["run-webapp.sh"])
     finally:
         assert_ok(script("run-webapp.sh", "--down", "--volumes"))
     assert labelled("container") == []

@@ -12,7 +12,15 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-from scriptrun import assert_ok, docker, script, secret, secrets_in_inspect
+from scriptrun import (
+    assert_ok,
+    assert_replays_to_the_same_layout,
+    docker,
+    printed_commands,
+    script,
+    secret,
+    secrets_in_inspect,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("no_layouts")]
 
@@ -36,13 +44,13 @@ def test_3tier_comes_up_and_every_check_passes(three_tier) -> None:
     assert "All checks passed." in first.stdout
     assert "CHECK FAIL" not in first.stdout
     # the tutorial's commands, numbered, in the tutorial's order
-    cmds = [line for line in first.stderr.splitlines() if " $ docker " in line]
+    cmds = [" ".join(cmd) for cmd in printed_commands(first.stderr)]
     order = [
-        "network create",
+        "docker network create",
         "--name database",
-        "build",
+        "docker build",
         "--name app-server",
-        "network connect frontend-net",
+        "docker network connect frontend-net app-server",
         "--name web-server",
     ]
     positions = [next(i for i, c in enumerate(cmds) if key in c) for key in order]
@@ -142,3 +150,13 @@ def test_3tier_app_account_is_least_privilege(three_tier) -> None:
 
 def test_3tier_passwords_are_files_not_environment(three_tier) -> None:
     assert secrets_in_inspect("database", "app-server", "web-server") == []
+
+
+def test_3tier_printed_commands_replay_to_the_same_layout(three_tier) -> None:
+    """Printed = typed: the commands the first run printed, run by bash from the repo root after the layout
+    is removed with its data, build a layout identical to the script's (topology.py diff). Last in this
+    module: it leaves the replayed layout for the fixture to remove."""
+    _, first = three_tier
+    assert_replays_to_the_same_layout(
+        "3tier", first, ["database", "app-server", "web-server"], ["run-3tier.sh"]
+    )
