@@ -1,7 +1,7 @@
 """Database access: flaskr's get_db()/close_db() on flask.g, over reused connections.
 
 A network database must not be reconnected per request (for MySQL 9.7 that is a full caching_sha2_password
-exchange each time: ~84 req/s against ~1,700 with reused connections, measured for issue 3): get_db() borrows
+exchange each time: ~84 req/s against ~1,700 with reused connections, measured on 2 cores): get_db() borrows
 a connection and close_db() gives it back.
 The engine is chosen here, in make_source(), and nowhere else; both drivers take the same SQL.
 """
@@ -118,7 +118,7 @@ def _closed_by_server(sock: Any) -> bool:
 
     Between requests the server owes us nothing, so a readable socket means end-of-file or the server's
     shutdown notice (a database restart closes every client connection). Asking the kernel costs no round
-    trip, unlike a ping on every borrow, which this replaced (the tuning record in extras/bench/results.md). A
+    trip, unlike a ping on every borrow (the tuning record in extras/bench/results.md compares both). A
     server that vanished without closing (its host gone) is not seen here: the query's timeout answers that
     request with a 500, and the next borrow connects again. `sock` is a socket or its file descriptor.
     """

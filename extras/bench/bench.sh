@@ -264,7 +264,7 @@ ceiling_postgres() {
   CEILING_TOOL="pgbench -n -f (SELECT NOW();) -c $CONNECTIONS -j 2 -T $DURATION"
 }
 
-# The tutorial's app.js, verbatim except: host/user/password from the environment (the brief), and the
+# The tutorial's app.js, verbatim except: host/user/password from the environment (no secret in the file), and the
 # port from PORT on 127.0.0.1 (the tutorial listens on every interface; the lab never does).
 write_app_js() {
   cat >"$1/app.js" <<'JS'
@@ -432,7 +432,7 @@ tuning_section() {
   done
 }
 
-# The decisions taken from these numbers (issue 8), and the one alternative measured by hand.
+# The decisions taken from these numbers, and the one alternative measured by hand.
 decision_section() {
   ((QUICK)) && return 0
   local i best=0 last=$((${#TUNE_LABEL[@]} - 1)) mean verdict
@@ -478,9 +478,9 @@ EOF
   goal_line
 }
 
-# Issue 8's goal, judged from this run's numbers.
+# The speed goal, judged from this run's numbers.
 goal_line() {
-  printf -- "- **Issue 8's goal (ours through nginx above the tutorial's Express app served directly, p99 no worse) is\n"
+  printf -- "- **The speed goal (ours through nginx above the tutorial's Express app served directly, p99 no worse) is\n"
   if [[ ${RPS[express]:-} =~ ^[0-9]+$ ]] && ((RPS[nginx] > RPS[express])) \
     && awk -v a="${P99[nginx]}" -v b="${P99[express]}" 'BEGIN { exit !(a <= b) }'; then
     printf '  met in this run:** %s req/s (p99 %s ms) against %s req/s (p99 %s ms).\n' \

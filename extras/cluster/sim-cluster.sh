@@ -536,18 +536,12 @@ parse_args() {
                NODES=$2 OPT_NODES=1; shift ;;
       --managers) [[ ${2:-} =~ ^[1-7]$ ]] || usage_error "--managers takes a number from 1 to 7 (got '${2:-}')"
                   MANAGERS=$2 OPT_MANAGERS=1; shift ;;
-      --db) [[ ${2:-} == mysql || ${2:-} == postgres ]] || usage_error "--db takes mysql or postgres (got '${2:-}')"
-            ENGINE=$2 OPT_DB=1; shift ;;
-      --port) [[ ${2:-} =~ ^[0-9]+$ ]] && ((${2} >= 1 && ${2} <= 65535)) \
-                || usage_error "--port takes a port number from 1 to 65535 (got '${2:-}')"
-              HOST_PORT=$2 OPT_PORT=1; shift ;;
       --drill) [[ ${2:-} == node-loss || ${2:-} == partition ]] \
                  || usage_error "--drill takes node-loss or partition (got '${2:-}')"
                DRILL=$2; shift ;;
-      --offline) OFFLINE=1 ;;
       --down) DOWN=1 ;;
-      -h|--help) usage; exit 0 ;;
-      *) usage_error "unknown option: $1" ;;
+      *) case $1 in --db) OPT_DB=1 ;; --port) OPT_PORT=1 ;; esac
+         shared_flag "$@" || usage_error "unknown option: $1"; shift $((FLAG_ARGS - 1)) ;;
     esac
     shift
   done
@@ -565,6 +559,7 @@ summary() {
 main() {
   parse_args "$@"
   require_engine
+  cd "$LAB_ROOT"
   if ((DOWN)); then down; return; fi
   adopt_running_cluster
   ((MANAGERS <= NODES)) || usage_error "--managers ($MANAGERS) cannot exceed the cluster's $NODES hosts"

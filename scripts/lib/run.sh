@@ -84,8 +84,9 @@ FLAG_WORDS=' -d --detach --rm -i -it --init --read-only --privileged -P -q --qui
 takes_value() { [[ $1 == -* && $1 != *=* && $FLAG_WORDS != *" $1 "* && $1 != -- ]]; }
 
 # show_cmd ARGS...: the command on one line when it is short, else in the tutorial's shape: the command words
-# and its leading value-less options, then one option (with its value) per line, then the image or the
-# operands with the rest, joined by " \" continuations. Bash reads either form back as the same words.
+# and its leading value-less options, then one option (with its value) per line (the healthcheck's timings
+# together), then the image or the operands with the rest, joined by " \" continuations. Bash reads either
+# form back as the same words.
 show_cmd() {
   local argv=("$@") words=() line='' i=0 n=$# a flat=''
   for a in "$@"; do flat+="${flat:+ }$(quote "$a")"; done
@@ -97,7 +98,14 @@ show_cmd() {
   while ((i < n)) && [[ ${argv[i]} == -* ]]; do
     line=$(quote "${argv[i]}")
     if takes_value "${argv[i]}" && ((i + 1 < n)); then line+=" $(quote "${argv[i + 1]}")"; i=$((i + 1)); fi
-    words+=("$line"); i=$((i + 1))
+    # the healthcheck's timings share one line (--health-cmd keeps its own)
+    if [[ $line == --health-* && $line != --health-cmd* && ${words[${#words[@]} - 1]} == --health-* &&
+      ${words[${#words[@]} - 1]} != --health-cmd* && $((${#words[${#words[@]} - 1]} + ${#line})) -lt 96 ]]; then
+      words[${#words[@]} - 1]+=" $line"
+    else
+      words+=("$line")
+    fi
+    i=$((i + 1))
   done
   line=''
   while ((i < n)); do line+="${line:+ }$(quote "${argv[i]}")"; i=$((i + 1)); done

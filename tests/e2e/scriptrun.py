@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import tempfile
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from labenv import LAB_LABEL, REPO
+from labenv import IMAGE_DEFAULTS, LAB_LABEL, REPO
 
 
 def script(name: str, *args: str, timeout: int = 600) -> subprocess.CompletedProcess[str]:
@@ -227,3 +228,38 @@ def assert_replays_to_the_same_layout(
             check=False,
         )
     assert diff.returncode == 0, diff.stdout + diff.stderr
+
+
+def learner_view(commands: list[list[str]], port: int, default_port: int) -> str:
+    """The printed commands as a learner with the official images sees them: the stand-in images named by
+    the image variables become the official defaults (so no `--build-arg` is printed), and the test's host
+    port is the layout's default."""
+    stand_ins = {os.environ[var]: official for var, official in IMAGE_DEFAULTS.items() if os.environ.get(var)}
+    lines = []
+    for cmd in commands:
+        kept = [line for line in cmd if not line.startswith("--build-arg ")]
+        kept = [*kept[:-1], kept[-1].removesuffix(" \\")] if kept[-1].endswith(" \\") else kept
+        for i, line in enumerate(kept):
+            for stand_in, official in stand_ins.items():
+                line = re.sub(rf"(?<![\w./:-]){re.escape(stand_in)}(?![\w./:-])", official, line)
+            kept[i] = line.replace(f"-p 127.0.0.1:{port}:", f"-p 127.0.0.1:{default_port}:")
+        # scripts/lib/run.sh prints a command on one line when it fits in 80 characters and 4 groups
+        flat = one_line(kept)
+        if len(kept) > 1 and len(flat) <= 80 and len(kept) <= 4:
+            kept = [flat]
+        lines += [("    " if i else "") + line for i, line in enumerate(kept)]
+    return "\n".join(lines)
+
+
+def readme_block(readme: Path, name: str) -> str:
+    """The fenced block between `<!-- printed:NAME -->` and `<!-- /printed -->` in a README."""
+    match = re.search(
+        rf"<!-- printed:{name} -->\n```bash\n(.*?)\n```\n<!-- /printed -->", readme.read_text(), re.S
+    )
+    assert match, f"no printed:{name} block in {readme}"
+    return match.group(1)
+
+
+def one_line(cmd: list[str]) -> str:
+    """A printed command's lines joined back into one line, without the ` \\` continuations."""
+    return " ".join(line.removesuffix(" \\") for line in cmd)

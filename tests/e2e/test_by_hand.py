@@ -13,7 +13,16 @@ import subprocess
 import pytest
 import requests
 from labenv import REPO
-from scriptrun import assert_ok, assert_replays_to_the_same_layout, docker, labelled, script
+from scriptrun import (
+    assert_ok,
+    assert_replays_to_the_same_layout,
+    docker,
+    labelled,
+    learner_view,
+    printed_commands,
+    readme_block,
+    script,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("no_layouts")]
 
@@ -37,6 +46,11 @@ def test_webapp_layout_on_each_engine(engine: str) -> None:
         assert_ok(again)
         assert " $ docker run " not in again.stderr
         assert docker("inspect", "-f", "{{.Id}}", "webapp", f"{engine}-db").stdout == before
+        printed = learner_view(printed_commands(first.stderr), 13000, 3000)
+        for doc in ("commands.md", "commands.ko.md"):
+            assert readme_block(REPO / "docs" / doc, f"webapp-{engine}") == printed, (
+                f"{doc}: the run printed\n{printed}"
+            )
         assert_replays_to_the_same_layout("webapp", first, ["webapp", f"{engine}-db"], ["run-webapp.sh"])
     finally:
         assert_ok(script("run-webapp.sh", "--down", "--volumes"))

@@ -1,4 +1,4 @@
-"""Hardening checks on the 3-tier (issue 8 item 4), built by hand and through compose, on MySQL.
+"""Hardening checks on the 3-tier, built by hand and through compose, on MySQL.
 
 One layout is up at a time (a module fixture per layout, removed with its data after its tests):
 `scripts/run-3tier.sh --db mysql --port P`, then `scripts/run-compose.sh 3tier --db mysql --port P`.

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import pytest
 from labenv import LAB_LABEL
-from scriptrun import assert_ok, docker, script
+from scriptrun import assert_ok, docker, one_line, printed_commands, script
 
 pytestmark = pytest.mark.e2e
 
@@ -213,10 +213,12 @@ def test_section_reports_what_it_observed(section_run) -> None:
 def test_section_prints_the_commands_it_runs(section_run) -> None:
     name, result = section_run
     numbered = [m for line in result.stderr.splitlines() if (m := re.match(r"\s+\((\d+)\) \$ (.*)", line))]
-    shown = [m.group(2) for m in numbered if m.group(2).startswith("docker ")]
+    shown = [one_line(cmd) for cmd in printed_commands(result.stderr) if cmd[0].startswith("docker ")]
     assert shown, result.stderr
     numbers = [int(m.group(1)) for m in numbered]
     assert numbers == list(range(1, len(numbers) + 1)), "commands are numbered 1, 2, 3 ... in order"
+    too_long = [ln for cmd in printed_commands(result.stderr, raw=True) for ln in cmd if len(ln) > 120]
+    assert too_long == [], f"printed lines over 120 characters: {too_long}"
     for fragment in SECTIONS[name].commands:
         assert any(fragment in line for line in shown), f"no command shown with {fragment!r}"
 

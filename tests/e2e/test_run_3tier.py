@@ -12,11 +12,15 @@ from collections.abc import Iterator
 
 import pytest
 import requests
+from labenv import REPO
 from scriptrun import (
     assert_ok,
     assert_replays_to_the_same_layout,
     docker,
+    learner_view,
+    one_line,
     printed_commands,
+    readme_block,
     script,
     secret,
     secrets_in_inspect,
@@ -44,7 +48,7 @@ def test_3tier_comes_up_and_every_check_passes(three_tier) -> None:
     assert "All checks passed." in first.stdout
     assert "CHECK FAIL" not in first.stdout
     # the tutorial's commands, numbered, in the tutorial's order
-    cmds = [" ".join(cmd) for cmd in printed_commands(first.stderr)]
+    cmds = [one_line(cmd) for cmd in printed_commands(first.stderr)]
     order = [
         "docker network create",
         "--name database",
@@ -55,6 +59,19 @@ def test_3tier_comes_up_and_every_check_passes(three_tier) -> None:
     ]
     positions = [next(i for i, c in enumerate(cmds) if key in c) for key in order]
     assert positions == sorted(positions), cmds
+
+
+def test_3tier_commands_in_the_docs_are_the_ones_a_run_prints(three_tier) -> None:
+    """docs/commands.md and its Korean twin show run-3tier.sh's commands as a learner with the official images
+    sees them, on port 80: exactly what this real run printed."""
+    engine, first = three_tier
+    printed = learner_view(printed_commands(first.stderr), WEB_PORT, 80)
+    places = [
+        (REPO / "docs" / "commands.md", f"3tier-{engine}"),
+        (REPO / "docs" / "commands.ko.md", f"3tier-{engine}"),
+    ]
+    for path, name in places:
+        assert readme_block(path, name) == printed, f"{path.name} {name}: the run printed\n{printed}"
 
 
 def test_3tier_api_answers_json_through_nginx(three_tier) -> None:
