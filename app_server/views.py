@@ -25,7 +25,7 @@ def served_by(response: Response) -> Response:
 
 
 def reply(body: dict[str, Any], status: int = 200) -> Response:
-    """JSON, keys in the order written, spaced as json.dumps does: {"message": "...", "time": "..."}, no newline."""
+    """JSON, keys in the order written, json.dumps spacing: {"message": "...", "time": "..."}, no newline."""
     return Response(json.dumps(body), status=status, mimetype="application/json")
 
 
