@@ -85,10 +85,10 @@ start_nodes() {
     ensure_volume "$(node_vol "$k")"
     # --privileged: an engine needs to make namespaces, cgroups, iptables rules and overlay mounts.
     # DOCKER_TLS_CERTDIR= and --host: docker:dind listens on its unix socket only (driven by docker exec).
-    opts=(--privileged --hostname "node$k" --network "$NET" --ip "$(node_ip "$k")"
-          -v "$(node_vol "$k"):/var/lib/docker" -e DOCKER_TLS_CERTDIR=)
+    opts=(--name "$(node_name "$k")" --hostname "node$k" --network "$NET" --ip "$(node_ip "$k")")
     ((k == 1)) && opts+=(-p "127.0.0.1:$HOST_PORT:80")
-    ensure_container "$(node_name "$k")" "$NODE_IMAGE" "${opts[@]}" -- --host=unix:///var/run/docker.sock
+    opts+=(-e DOCKER_TLS_CERTDIR= -v "$(node_vol "$k"):/var/lib/docker" --privileged)
+    ensure_container "${opts[@]}" "$NODE_IMAGE" --host=unix:///var/run/docker.sock
   done
   for ((k = 1; k <= NODES; k++)); do wait_engine "$k" 60; done
   T_BOOT=$((SECONDS - t0))

@@ -29,7 +29,15 @@ def quick_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Run, s
     out = tmp_path_factory.mktemp("bench") / "benchmarks.md"
     try:
         result = script(
-            "bench.sh", "--quick", "--db", "mysql", "--port", str(WEB_PORT), "--out", str(out), timeout=240
+            "extras/bench/bench.sh",
+            "--quick",
+            "--db",
+            "mysql",
+            "--port",
+            str(WEB_PORT),
+            "--out",
+            str(out),
+            timeout=240,
         )
         yield result, out.read_text() if out.exists() else ""
     finally:
