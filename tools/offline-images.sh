@@ -6,6 +6,7 @@
 #
 # No registry is needed: a Debian base is made with debootstrap and `docker import`, and each stand-in is a
 # Dockerfile under offline/ FROM that base. Tags are our own (lab-offline/...), never an official name.
+# The toolbox (alpine's stand-in) builds busybox from Debian's source package against musl: a few minutes.
 # Python wheels for the app image are downloaded on the host into app_server/wheels/ (containers cannot
 # reach PyPI here). Progress goes to stderr; stdout carries only the `export` lines.
 #
@@ -25,7 +26,7 @@ STANDINS=(
   "MYSQL_IMAGE    lab-offline/mysql:9.7       sid    mysql"
   "POSTGRES_IMAGE lab-offline/postgres:17     trixie postgres"
   "NGINX_IMAGE    lab-offline/nginx:1.30      sid    nginx"
-  "TOOLBOX_IMAGE  lab-offline/toolbox:trixie  trixie toolbox"
+  "TOOLBOX_IMAGE  lab-offline/toolbox:alpine-3.22 trixie toolbox"
   "NODE_IMAGE     lab-offline/node:28         sid    node"
 )
 IMAGE_LABEL=io.docker-net-lab.offline=1
@@ -89,10 +90,15 @@ build_base() {
 }
 
 build_standin() {
-  local tag=$1 suite=$2 folder=$3 args=()
+  local tag=$1 suite=$2 folder=$3 args=() base_arg
   [[ $REBUILD == 1 ]] && args+=(--no-cache)
+  # the Dockerfile's ARG for the Debian base: BASE_IMAGE (FROM it), or DEBIAN_IMAGE (the toolbox's build
+  # stage: its image is FROM scratch)
+  base_arg=$(awk -F'[ =]' '$1 == "ARG" && ($2 == "BASE_IMAGE" || $2 == "DEBIAN_IMAGE") {print $2; exit}' \
+    "$OFFLINE/$folder/Dockerfile")
+  [[ -n $base_arg ]] || die "offline/$folder/Dockerfile declares no ARG BASE_IMAGE or DEBIAN_IMAGE"
   log "docker build -t $tag -f offline/$folder/Dockerfile offline/"
-  docker build -q "${args[@]}" --build-arg "BASE_IMAGE=lab-offline/debian:$suite" --label "$IMAGE_LABEL" \
+  docker build -q "${args[@]}" --build-arg "$base_arg=lab-offline/debian:$suite" --label "$IMAGE_LABEL" \
     -t "$tag" -f "$OFFLINE/$folder/Dockerfile" "$OFFLINE" >/dev/null \
     || die "building $tag failed; run the docker build above by hand to see why"
 }
