@@ -9,7 +9,9 @@
 #        scripts/lab.sh --offline ...        # use the local stand-in images (tools/offline-images.sh)
 #
 # Each section removes what it made (everything labelled io.docker-net-lab=lab-SECTION) when it
-# ends, even when it fails or is interrupted. Exit 0 only if every CHECK of every section passed.
+# ends, even when it fails or is interrupted. A section this engine cannot show (Docker Desktop's host
+# networking and IPv6, an engine too old for a flag) says why and is skipped. Exit 0 only if every CHECK of
+# every section that ran passed.
 set -Eeuo pipefail
 
 # shellcheck source=lib/checks.sh
@@ -18,7 +20,19 @@ set -Eeuo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib/swarm.sh"
 
 LABS_DIR=$LAB_ROOT/scripts/labs
+SKIPPED_RC=3   # run_section's exit status for a section that was skipped
 
+# --- for the sections' lab_unsupported (it prints why and returns 0 when the section cannot run here) -------
+
+# on_docker_desktop: the engine is Docker Desktop's (its containers run in a VM, not on this machine).
+on_docker_desktop() { [[ $(docker info -f '{{.OperatingSystem}}' 2>/dev/null) == *'Docker Desktop'* ]]; }
+# engine_major: the engine's major version (28 for 28.5.2+dfsg4), 0 when it does not say.
+engine_major() {
+  local v
+  v=$(docker version -f '{{.Server.Version}}' 2>/dev/null) || v=''
+  v=${v%%.*}
+  [[ $v =~ ^[0-9]+$ ]] && echo "$v" || echo 0
+}
 
 # The sections in tutorial order: each is scripts/labs/NAME.sh defining LAB_TITLE and lab_main.
 sections() {
@@ -66,15 +80,20 @@ run_section() (
     if declare -F lab_cleanup >/dev/null; then lab_cleanup || true; fi
     remove_lab_resources "$LAYOUT"
   }
-  trap section_cleanup EXIT
   printf '\n%s### lab: %s — %s%s\n' "$C_B" "$name" "$LAB_TITLE" "$C_0"
+  local why
+  if declare -F lab_unsupported >/dev/null && why=$(lab_unsupported); then
+    printf '  %sSKIP%s %s\n' "$C_Y" "$C_0" "$why"
+    exit "$SKIPPED_RC"
+  fi
+  trap section_cleanup EXIT
   remove_lab_resources "$LAYOUT"   # leftovers of an interrupted earlier run
   lab_main
   finish_checks
 )
 
 main() {
-  local args=() offline=0 name failed=()
+  local args=() offline=0 name passed=() failed=() skipped=()
   while (($#)); do
     case $1 in
       --offline) offline=1 ;;
@@ -96,13 +115,24 @@ main() {
     run_section "$name"
     rc=$?
     set -e
-    ((rc == 0)) || failed+=("$name")
+    case $rc in
+      0) passed+=("$name") ;;
+      "$SKIPPED_RC") skipped+=("$name") ;;
+      *) failed+=("$name") ;;
+    esac
   done
+  if ((${#skipped[@]})); then
+    printf '\n%sSkipped on this engine (see each SKIP line): %s%s\n' "$C_Y" "${skipped[*]}" "$C_0"
+  fi
   if ((${#failed[@]})); then
     printf '\n%sFailed sections: %s%s\n' "$C_R" "${failed[*]}" "$C_0"
     exit 1
   fi
-  printf '\n%sEvery section passed: %s%s\n' "$C_G" "${args[*]}" "$C_0"
+  if ((${#passed[@]} == 0)); then
+    printf '\n%sNo section ran here: nothing was verified.%s\n' "$C_R" "$C_0"
+    exit 1
+  fi
+  printf '\n%sEvery section passed: %s%s\n' "$C_G" "${passed[*]}" "$C_0"
 }
 
 main "$@"

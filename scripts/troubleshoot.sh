@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # troubleshoot.sh — a network report on any running container, from inside its namespaces: the tutorial's
-# "네트워크 문제 해결" commands (ip addr, ss -tulpn, route, nslookup, nc -zv) run for you.
+# "네트워크 문제 해결" commands (ip addr, ip route, netstat -tulpn for the tutorial's ss -tulpn, getent, nc -z)
+# run for you.
 #
 # Usage: scripts/troubleshoot.sh [--offline] CONTAINER
 #        scripts/troubleshoot.sh web-server          # e.g. on the 3-tier layout (scripts/run-3tier.sh)
@@ -11,7 +12,8 @@
 #
 #   The tools come from the toolbox image ($TOOLBOX_IMAGE, default alpine:3.22), run as
 #     docker run --rm --network container:CONTAINER --pid container:CONTAINER TOOLBOX CMD
-#   so CONTAINER's own image needs no tools (nginx, mysql and postgres images have none of them).
+#   so CONTAINER's own image needs no tools (nginx, mysql and postgres images have none of them). Only
+#   what alpine's busybox has is used: netstat stands in for ss, which alpine does not ship.
 #   It only reads: the only things it creates are those --rm probe containers (labelled io.docker-net-lab=probe).
 #
 #   --offline   use the lab's local stand-in images (tools/offline-images.sh), no registry needed
@@ -50,7 +52,7 @@ check_target() {
   ensure_image "$TOOLBOX_IMAGE" 2>/dev/null
 }
 
-# tool CMD...: run CMD from the toolbox inside the target's network and PID namespaces (--pid lets ss -p
+# tool CMD...: run CMD from the toolbox inside the target's network and PID namespaces (--pid lets netstat -p
 # name the process), labelled so scripts/cleanup.sh would know it. TOOL_STDIN=1: pass stdin in (-i).
 tool() {
   docker run --rm ${TOOL_STDIN:+-i} --network "container:$TARGET" --pid "container:$TARGET" --label "$LAB_LABEL=probe" \
@@ -101,9 +103,9 @@ report_published() {
 }
 
 report_namespace() {
-  section "interfaces (ip -br addr)"; tool ip -br addr | indent
+  section "interfaces (ip addr)"; tool ip addr | indent
   section "routes (ip route)"; tool ip route | indent
-  section "listening sockets (ss -tulpn)"; tool ss -tulpn | indent
+  section "listening sockets (netstat -tulpn; alpine has no ss)"; tool netstat -tulpn | indent
   section "DNS settings (cat /etc/resolv.conf)"
   local conf
   conf=$(tool cat /etc/resolv.conf | grep -v '^#' | grep . || true)

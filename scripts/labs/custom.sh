@@ -6,12 +6,16 @@
 # shellcheck disable=SC2034  # LAB_TITLE is read by lab.sh
 LAB_TITLE="4. Custom Bridge + 컨테이너 간 통신 › 2. 사용자 정의 네트워크 + 연결/해제 — by name, live"
 
-received() { grep -o '[0-9]* received' <<<"$1" || echo 'no reply'; }
-
 # resolves_to FROM NAME IP: FROM's resolver answers NAME with IP (the address NAME has on the network).
 # (A here-string, not `getent | grep -q`: with pipefail an early-quitting grep can fail the pipeline.)
 resolves_to() { [[ -n $3 ]] && grep -qxF -- "$3" <<<"$(docker exec "$1" getent hosts "$2" | awk '{print $1}')"; }
-name_resolves() { docker exec "$1" getent hosts "$2"; }           # name_resolves FROM NAME
+# not_found FROM NAME: FROM's resolver has no address for NAME (getent exits 2, "not found", as musl's does;
+# a failure of any other kind is no answer about NAME).
+not_found() {
+  local rc=0
+  docker exec "$1" getent hosts "$2" || rc=$?
+  ((rc == 2))
+}
 uses_embedded_dns() { docker exec "$1" grep -q '^nameserver 127.0.0.11$' /etc/resolv.conf; }
 
 lab_main() {
@@ -31,21 +35,23 @@ lab_main() {
   log "  end-of-life. (Fixed form: docker run -d --network my-network --name db -e MYSQL_ROOT_PASSWORD=secret"
   log "  mysql:8.4.) This step is about names on the network, not the database."
   # shellcheck disable=SC2046
-  run docker run -d --network my-network --name db $(labels) "$TOOLBOX_IMAGE" nc -lk -p 3306 >/dev/null
+  # busybox nc keeps listening after a connection (-lk) only when it runs a program per connection (-e)
+  run docker run -d --network my-network --name db $(labels) "$TOOLBOX_IMAGE" nc -lk -p 3306 -e /bin/cat >/dev/null
 
   step "컨테이너 이름으로 통신 (DNS 자동 설정): docker exec web ping -c 3 db; docker exec db ping -c 3 web"
   log "  nginx's image has no ping: we run the toolbox in web's network namespace (--network container:web),"
   log "  which has web's interfaces and web's resolver — the same as 'docker exec web ping' would."
   # shellcheck disable=SC2046
   run_capture docker run --rm --network container:web $(labels) "$TOOLBOX_IMAGE" ping -c 3 -W 2 db
-  check "web pings db by name on my-network (exit $RUN_RC, $(received "$RUN_OUT"))" test "$RUN_RC" -eq 0
+  check "web pings db by name on my-network (ping exits $RUN_RC: 0 means replies came back)" test "$RUN_RC" -eq 0
   run_capture docker exec db ping -c 3 -W 2 web
-  check "db pings web by name on my-network (exit $RUN_RC, $(received "$RUN_OUT"))" test "$RUN_RC" -eq 0
+  check "db pings web by name on my-network (ping exits $RUN_RC)" test "$RUN_RC" -eq 0
   check "web opens db:3306 by name (our listener)" port_open web db 3306
-  local db_ip
-  db_ip=$(ip_on db my-network)
-  check "the name 'web' resolves from db to web's address on my-network ($(ip_on web my-network))" \
-    resolves_to db web "$(ip_on web my-network)"
+  local db_ip web_ip
+  db_ip=$(ip_on db my-network) || db_ip=''
+  web_ip=$(ip_on web my-network) || web_ip=''
+  check "the name 'web' resolves from db to web's address on my-network (${web_ip:-web has none})" \
+    resolves_to db web "$web_ip"
   run docker exec db cat /etc/resolv.conf >&2
   check "db asks Docker's embedded DNS: /etc/resolv.conf says nameserver 127.0.0.11" uses_embedded_dns db
 
@@ -53,24 +59,26 @@ lab_main() {
   # shellcheck disable=SC2046
   run docker run -d --name my-container $(labels) "$TOOLBOX_IMAGE" sleep 1000 >/dev/null
   run_capture docker exec my-container ping -c 1 -W 2 db
-  check "before connect: my-container (default bridge) cannot resolve 'db' (exit $RUN_RC)" \
-    not name_resolves my-container db
+  check "before connect: my-container (default bridge) cannot resolve 'db' (getent: not found; ping exited $RUN_RC)" \
+    not_found my-container db
 
   step "docker network connect my-network my-container"
   run docker network connect my-network my-container
   run_capture docker exec my-container ping -c 3 -W 2 db
-  check "after connect: my-container pings db by name, without a restart (exit $RUN_RC, $(received "$RUN_OUT"))" \
+  check "after connect: my-container pings db by name, without a restart (ping exits $RUN_RC)" \
     test "$RUN_RC" -eq 0
-  check "after connect: my-container has an address on my-network ($(ip_on my-container my-network))" \
-    test -n "$(ip_on my-container my-network)"
+  check "after connect: my-container has an address on my-network ($(ip_on my-container my-network || echo none))" \
+    ip_on my-container my-network
+  check "after connect: my-container opens db's address ${db_ip:-?}:3306 (what the disconnect will take away)" \
+    port_open my-container "$db_ip" 3306
   check "after connect: my-container's resolver is the embedded DNS (127.0.0.11)" uses_embedded_dns my-container
 
   step "docker network disconnect my-network my-container"
   run docker network disconnect my-network my-container
   run_capture docker exec my-container ping -c 1 -W 2 db
-  check "after disconnect: 'db' no longer resolves for my-container (exit $RUN_RC)" not name_resolves my-container db
-  check "after disconnect: my-container cannot open db's address ${db_ip:-?}:3306 either (no shared network)" \
-    not docker exec my-container nc -z -w 2 "${db_ip:-0.0.0.0}" 3306
-  check "after disconnect: my-container is still on the default bridge ($(ip_on my-container bridge))" \
-    test -n "$(ip_on my-container bridge)"
+  check "after disconnect: 'db' no longer resolves for my-container (getent: not found; ping exited $RUN_RC)" not_found my-container db
+  check "after disconnect: my-container cannot open db's address on my-network, port 3306 either (no shared network)" \
+    unreachable_ip my-container db my-network 3306
+  check "after disconnect: my-container is still on the default bridge ($(ip_on my-container bridge || echo none))" \
+    ip_on my-container bridge
 }

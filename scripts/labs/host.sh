@@ -12,8 +12,7 @@ LAB_TITLE="Docker 네트워크 드라이버 › 2. Host — the host's ports and
 links() { ls /sys/class/net | grep -v '^veth' | sort | xargs; }
 links_in() { docker exec "$1" ls /sys/class/net | grep -v '^veth' | sort | xargs; }
 
-# same_links_as_host NAME: NAME sees the host's interfaces. (On Docker Desktop the engine's host is a VM:
-# the container sees the VM's interfaces, not the laptop's, and this check fails — which is the truth.) Compared up to 3 times, because another
+# same_links_as_host NAME: NAME sees the host's interfaces. Compared up to 3 times, because another
 # network created or removed between the two readings changes the list.
 same_links_as_host() {
   for _ in 1 2 3; do
@@ -35,6 +34,15 @@ write_site_template() {
 }
 
 lab_cleanup() { if [[ -n ${TEMPLATE_DIR:-} ]]; then rm -rf "$TEMPLATE_DIR"; fi; }
+
+# lab_unsupported: on Docker Desktop the engine's "host" is its VM, not this machine: a host-network container
+# sees the VM's interfaces and ports, so this section's checks (against this machine's) do not apply there.
+lab_unsupported() {
+  on_docker_desktop || return 1
+  echo "Docker Desktop: --network host means the Desktop VM's network, not this machine's (the container sees"
+  echo "  the VM's interfaces, and host networking must be turned on in Settings > Resources > Network)."
+  echo "  This section compares with this machine's interfaces and ports, so it runs on a Linux engine only."
+}
 
 lab_main() {
   require_free container web bridged host-with-p

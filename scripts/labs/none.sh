@@ -4,6 +4,15 @@
 # shellcheck disable=SC2034  # LAB_TITLE is read by lab.sh
 LAB_TITLE="Docker 네트워크 드라이버 › 3. None — no network at all"
 
+# no_ping FROM ADDR: FROM gets no reply from ADDR; an empty ADDR (a lookup that found nothing) fails.
+no_ping() { [[ -n $2 ]] && ! docker exec "$1" ping -c 1 -W 2 "$2"; }
+# no_default_route NAME: `ip route` in NAME works and lists no default route.
+no_default_route() {
+  local routes
+  routes=$(docker exec "$1" ip route) || return 1
+  ! grep -q '^default' <<<"$routes"
+}
+
 lab_main() {
   step "3. None: docker run -d --network none --name isolated alpine sleep 1000"
   # shellcheck disable=SC2046  # labels() is a list of words by design
@@ -13,11 +22,15 @@ lab_main() {
   links=$(docker exec isolated ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | tr '\n' ' ')
   log "  $ docker exec isolated ip -o link show   ->   ${links}"
   check "isolated has only the loopback interface (saw: ${links% })" test "${links% }" = lo
-  check "isolated has no default route" not docker exec isolated sh -c 'ip route | grep -q default'
+  check "isolated has no default route" no_default_route isolated
   # A target of our own: a container on the default bridge, by IP (no name could resolve anyway).
   # shellcheck disable=SC2046
   run docker run -d --name none-target $(labels) "$TOOLBOX_IMAGE" sleep 1000 >/dev/null
+  toolbox none-peer
   local ip
-  ip=$(ip_on none-target bridge)
-  check "isolated cannot reach another container ($ip) — no route" not docker exec isolated ping -c 1 -W 2 "$ip"
+  ip=$(ip_on none-target bridge) || ip=''
+  check "none-target has an address on the default bridge (${ip:-none})" test -n "$ip"
+  check "from the default bridge, none-peer pings none-target (${ip:-?}): the address answers" \
+    docker exec none-peer ping -c 1 -W 2 "$ip"
+  check "isolated cannot ping that same address — no route" no_ping isolated "$ip"
 }

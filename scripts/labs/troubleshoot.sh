@@ -1,20 +1,31 @@
 # shellcheck shell=bash
 # Section "네트워크 문제 해결": the tutorial's debugging commands (ping, nslookup, nc -zv, ip addr, netstat, ss,
 # route -n), each run against a small layout of our own — the tutorial's app-network with a target named
-# my-container serving HTTP on :80 — and each with its expected answer checked.
+# my-container serving HTTP on :80 — and each judged by its outcome: exit status, addresses, listeners.
+# The tutorial's `ss -tulpn` is not in alpine (busybox has no ss): the lab shows that, then runs
+# `netstat -tulpn`, which is (docs/errata.md).
 #
 # The tutorial's `docker exec container-name ip addr` needs the tools inside the target's image; nginx, mysql
 # and postgres images carry few or none ("executable file not found"). The fixed form runs them from the
 # toolbox image inside the target's network namespace: docker run --rm --network container:NAME TOOLBOX ...
 # (scripts/troubleshoot.sh does the same for any container). Sourced by scripts/lab.sh.
 # shellcheck disable=SC2034  # LAB_TITLE is read by lab.sh
-LAB_TITLE="네트워크 문제 해결 — ping, nslookup, nc -zv, ip addr, netstat, ss, route -n"
+LAB_TITLE="네트워크 문제 해결 — ping, nslookup, nc -zv, ip addr, netstat (for ss), route -n"
 
 TARGET=my-container
 NET=app-network
 
 ok_and_has() { ((RUN_RC == 0)) && grep -Eq -- "$1" <<<"$RUN_OUT"; }    # ok_and_has REGEX: exit 0, OUT matches
-failed_with() { ((RUN_RC != 0)) && grep -Eq -- "$1" <<<"$RUN_OUT"; }   # failed_with REGEX
+exited() { ((RUN_RC == $1)); }                                          # exited N: the last command exited N
+failed() { ((RUN_RC != 0)); }
+# listens PORT [PROGRAM]: netstat's table (RUN_OUT) has a TCP listener on local port PORT, owned by PROGRAM.
+# Columns as in net-tools' and busybox's netstat: proto, recv-q, send-q, local, foreign, state, pid/program.
+listens() {
+  awk -v port=":$1" -v prog="${2:-}" '$1 ~ /^tcp/ && $6 == "LISTEN" && substr($4, length($4) - length(port) + 1) == port \
+    && (prog == "" || index($7, "/" prog) > 0) {found = 1} END {exit !found}' <<<"$RUN_OUT"
+}
+# default_via GW: route -n's table (RUN_OUT) has the default route (destination and mask 0.0.0.0) via GW.
+default_via() { awk -v gw="$1" '$1 == "0.0.0.0" && $2 == gw && $3 == "0.0.0.0" {f = 1} END {exit !f}' <<<"$RUN_OUT"; }
 
 # on_net CMD...: the tutorial's `docker run --rm --network app-network alpine CMD` (toolbox for alpine)
 on_net() {
@@ -49,46 +60,47 @@ lab_main() {
   run docker run -d --network "$NET" --name "$TARGET" $(labels) "$NGINX_IMAGE" >/dev/null
   wait_listening
   local ip gw rip
-  ip=$(ip_on "$TARGET" "$NET")
+  ip=$(ip_on "$TARGET" "$NET") || ip=''
   rip=${ip//./\\.}   # the address as a regular expression
   gw=$(docker network inspect -f '{{range .IPAM.Config}}{{if .Gateway}}{{.Gateway}} {{end}}{{end}}' "$NET" \
     | awk '{print $1}')
   log "  my-container is $ip on $NET; the network's gateway is $gw (docker network inspect $NET)"
-  log "  the tutorial's 'alpine' is the toolbox image here: $TOOLBOX_IMAGE (ping, nslookup, nc, ip, ss, netstat, route)"
+  log "  the tutorial's 'alpine' is the toolbox image here: $TOOLBOX_IMAGE (busybox: ping, nslookup, nc, ip, netstat, route)"
 
   step "연결 테스트: docker run --rm --network app-network alpine ping -c 3 my-container"
   on_net ping -c 3 -W 2 "$TARGET"
-  check "ping my-container: 3 packets transmitted, 3 received" \
-    ok_and_has '3 packets transmitted, 3 received'
-  check "ping's first line names my-container's address ($ip)" ok_and_has "PING $TARGET \\($rip\\)"
+  check "ping my-container gets its replies (ping exits $RUN_RC: 0 means replies came back)" exited 0
+  check "ping resolved my-container to its address ($ip): the first line names it in parentheses" \
+    eval '[[ -n $ip ]] && head -n 1 <<<"$RUN_OUT" | grep -qF "($ip)"'
 
   step "DNS 확인: docker run --rm --network app-network alpine nslookup my-container"
   on_net nslookup "$TARGET"
-  check "nslookup is answered by Docker's embedded DNS (Server: 127.0.0.11)" ok_and_has 'Server:[[:space:]]+127\.0\.0\.11'
-  check "nslookup my-container answers $ip" ok_and_has "Address: $rip\$"
+  check "nslookup my-container exits 0 and answers $ip" eval '[[ -n $ip ]] && ok_and_has "^Address:[[:space:]]+$rip\$"'
+  check "nslookup asked Docker's embedded DNS, 127.0.0.11 (its Server line)" ok_and_has '^Server:[[:space:]]+127\.0\.0\.11'
   on_net nslookup no-such-container
-  check "nslookup no-such-container fails (NXDOMAIN): a typo looks like this" failed_with "NXDOMAIN|can't find"
+  check "nslookup no-such-container fails (exit $RUN_RC): a typo in a name looks like this" failed
 
   step "포트 스캔: docker run --rm --network app-network alpine nc -zv my-container 80"
   on_net nc -zv -w 3 "$TARGET" 80
-  check "nc -zv my-container 80 succeeds" ok_and_has "$TARGET \\($rip\\) 80 port .* succeeded"
+  check "nc -zv my-container 80 exits 0: the port is open" exited 0
   on_net nc -zv -w 3 "$TARGET" 81
-  check "nc -zv my-container 81 fails: connection refused (nothing listens there)" failed_with 'refused'
+  check "nc -zv my-container 81 exits non-zero ($RUN_RC): nothing listens there" failed
 
   step "네트워크 디버깅: docker exec container-name ip addr / netstat -tulpn / ss -tulpn / route -n"
   log "  as written (docker exec runs the tool inside my-container's own image):"
   run_capture docker exec "$TARGET" netstat -tulpn
-  check "docker exec my-container netstat -tulpn fails: the nginx image has no netstat (executable file not found)" \
-    failed_with 'executable file not found'
+  check "docker exec my-container netstat -tulpn exits 127: the nginx image has no netstat" exited 127
   log "  fixed: the same tools from the toolbox image, inside my-container's namespaces"
   log "  (--network container:my-container shares its interfaces; --pid container:my-container lets -p name the process)"
   in_target ip addr
   check "ip addr (in my-container's namespace) shows lo and eth0 with $ip" \
-    eval 'ok_and_has "inet 127\.0\.0\.1/8" && ok_and_has "inet $rip/[0-9]+ .* eth0"'
+    eval 'ok_and_has "inet 127\.0\.0\.1/8" && [[ -n $ip ]] && ok_and_has "inet $rip/[0-9]+ .* eth0"'
   in_target netstat -tulpn
-  check "netstat -tulpn shows nginx LISTENing on :80" ok_and_has ':80 .*LISTEN .*nginx'
+  check "netstat -tulpn shows nginx listening on TCP port 80" listens 80 nginx
+  check "… and nothing listening on port 81 (why nc -zv my-container 81 failed)" eval '((RUN_RC == 0)) && ! listens 81'
   in_target ss -tulpn
-  check "ss -tulpn shows LISTEN on :80 by nginx" ok_and_has 'LISTEN .*:80 .*nginx'
+  check "ss -tulpn exits 127 in the toolbox: alpine has no ss (netstat -tulpn above shows the same sockets)" \
+    exited 127
   in_target route -n
-  check "route -n has the default route via $NET's gateway $gw" ok_and_has "^0\.0\.0\.0 +${gw//./\\.} +0\.0\.0\.0 +UG"
+  check "route -n has the default route via $NET's gateway ${gw:-?}" eval '[[ -n $gw ]] && default_via "$gw"'
 }
