@@ -11,7 +11,7 @@
 # Each section removes what it made (everything labelled io.docker-net-lab=lab-SECTION) when it
 # ends, even when it fails or is interrupted. A section this engine cannot show (Docker Desktop's host
 # networking and IPv6, an engine too old for a flag) says why and is skipped. Exit 0 only if every CHECK of
-# every section that ran passed.
+# every section that ran passed; exit 77 when every section named was skipped (nothing was verified).
 set -Eeuo pipefail
 
 # shellcheck source=lib/checks.sh
@@ -20,7 +20,7 @@ set -Eeuo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib/swarm.sh"
 
 LABS_DIR=$LAB_ROOT/scripts/labs
-SKIPPED_RC=3   # run_section's exit status for a section that was skipped
+SKIPPED_RC=77  # a skipped section's exit status (and lab.sh's when all were skipped): automake's "skipped"
 
 # --- for the sections' lab_unsupported (it prints why and returns 0 when the section cannot run here) -------
 
@@ -129,8 +129,8 @@ main() {
     exit 1
   fi
   if ((${#passed[@]} == 0)); then
-    printf '\n%sNo section ran here: nothing was verified.%s\n' "$C_R" "$C_0"
-    exit 1
+    printf '\n%sNo section could run on this engine: nothing was verified.%s\n' "$C_Y" "$C_0"
+    exit "$SKIPPED_RC"
   fi
   printf '\n%sEvery section passed: %s%s\n' "$C_G" "${passed[*]}" "$C_0"
 }

@@ -136,7 +136,7 @@ lab_main() {
   check "tasks.my-nginx resolves to 3 addresses, the tasks' own (${expected//$'\n'/ })" \
     eval 'count_is 3 "$tasks" && same "$tasks" "$expected"'
   # shellcheck disable=SC2086  # one address per word
-  check "overlay-client (standalone) gets HTTP 2xx from every task by address on port 80 (wget -q -O-)" all_answer $tasks
+  check "overlay-client (standalone) gets HTTP 2xx from every task by address on port 80 (wget -q -O /dev/null)" all_answer $tasks
 
   step "5. Overlay: the VIP needs IPVS (the kernel's load balancer)"
   if kernel_has_ipvs; then
