@@ -286,10 +286,101 @@ def test_python_image_has_python_and_a_system_wide_pip(client: docker.DockerClie
     assert out.strip() == "(3, 13) /usr/local/lib/python3.13/site-packages"
 
 
-def test_toolbox_has_the_tutorials_debugging_tools(client: docker.DockerClient) -> None:
-    tools = ["ping", "nslookup", "nc", "ip", "ss"]
-    script = " && ".join(f"command -v {t}" for t in tools)
+# --- the toolbox behaves like alpine:3.22 (busybox + musl-utils' getent) -----------------------------------
+
+# What the labs and a learner run in alpine: busybox applets, and musl-utils' getent.
+TOOLBOX_TOOLS = ["sh", "ping", "ping6", "nslookup", "nc", "ip", "netstat", "route", "ifconfig", "traceroute"]
+TOOLBOX_TOOLS += ["wget", "sleep", "cat", "grep", "awk", "sed", "timeout"]
+# What alpine does not have, though the tutorial's commands use some of them: the labs must not rely on them.
+TOOLBOX_ABSENT = ["ss", "curl", "dig", "bash"]
+
+
+def toolbox(client: docker.DockerClient, script: str, **kwargs) -> tuple[int, str]:
+    """Run `sh -c SCRIPT` in the toolbox; its exit status and output (stdout and stderr)."""
+    container = client.containers.run(
+        image("TOOLBOX_IMAGE"), ["sh", "-c", script], detach=True, labels=TEST_LABELS, **kwargs
+    )
+    try:
+        status = container.wait(timeout=60)["StatusCode"]
+        return status, container.logs().decode(errors="replace")
+    finally:
+        container.remove(force=True)
+
+
+@pytest.mark.parametrize("tool", TOOLBOX_TOOLS)
+def test_toolbox_has_each_alpine_tool_and_it_runs(client: docker.DockerClient, tool: str) -> None:
+    status, out = toolbox(client, f"command -v {tool} && {tool} --help")
+    assert status == 0, out
+    assert f"Usage: {tool}" in out or tool == "sh", out  # busybox prints its applet's usage
+
+
+@pytest.mark.parametrize("tool", TOOLBOX_ABSENT)
+def test_toolbox_lacks_what_alpine_lacks(client: docker.DockerClient, tool: str) -> None:
+    status, out = toolbox(client, f"command -v {tool}")
+    assert status != 0, f"{tool} is in the toolbox, but not in alpine:3.22: {out}"
+
+
+def test_toolbox_nc_z_judges_open_and_closed_ports(client: docker.DockerClient) -> None:
+    """nc -z exits 0 on a listener of ours and non-zero on a closed port. (busybox nc keeps listening
+    after a connection, -lk, only when it runs a program per connection, -e.)"""
+    script = (
+        "nc -lk -p 3306 -e /bin/cat & "
+        "for i in 1 2 3 4 5 6 7 8 9 10; do nc -z -w 1 127.0.0.1 3306 && break; sleep 0.3; done; "
+        "nc -z -w 2 127.0.0.1 3306; open=$?; "
+        "nc -z -w 2 127.0.0.1 3306; again=$?; "
+        "nc -z -w 2 127.0.0.1 3307; closed=$?; "
+        'echo "open=$open again=$again closed=$closed"'
+    )
+    status, out = toolbox(client, script)
+    assert status == 0, out
+    result = dict(word.split("=") for word in out.split() if "=" in word)
+    assert result["open"] == "0" and result["again"] == "0", out  # the listener outlives a connection
+    assert result["closed"] != "0", out
+
+
+def test_toolbox_getent_answers_like_musl_utils(client: docker.DockerClient) -> None:
+    status, out = toolbox(client, "getent hosts localhost")
+    assert status == 0, out
+    address, name = out.split()[:2]
+    assert address in ("127.0.0.1", "::1") and name == "localhost", out
+    status, out = toolbox(client, "getent ahostsv4 localhost")
+    assert status == 0 and out.split()[0] == "127.0.0.1", out
+    status, out = toolbox(client, "getent hosts no-such-name.invalid")
+    assert status == 2, f"musl-utils' getent exits 2 when a name is not found: {status} {out}"
+
+
+def test_toolbox_pings_loopback(client: docker.DockerClient) -> None:
+    status, out = toolbox(client, "ping -c 1 -W 2 127.0.0.1")
+    assert status == 0, out
+
+
+def test_toolbox_runs_as_root_like_alpine(client: docker.DockerClient) -> None:
+    status, out = toolbox(client, "id -u")
+    assert (status, out.strip()) == (0, "0"), out
+
+
+# --- the server images carry no network tools (as the official ones), so the labs probe from the toolbox ----
+
+SERVER_TOOLS = {  # what the official image has that a script or learner may `docker exec`
+    "NGINX_IMAGE": ["sh", "bash", "curl", "envsubst"],
+    "MYSQL_IMAGE": ["sh", "bash", "mysql", "mysqladmin", "curl"],
+    "POSTGRES_IMAGE": ["sh", "bash", "psql", "pg_isready"],
+}
+NETWORK_TOOLS = ["ip", "ping", "ss", "netstat", "nc", "nslookup", "dig", "route", "ifconfig"]
+
+
+@pytest.mark.parametrize("variable", sorted(SERVER_TOOLS))
+def test_server_image_has_the_official_tools_and_no_network_tools(
+    client: docker.DockerClient, variable: str
+) -> None:
+    wanted, unwanted = SERVER_TOOLS[variable], list(NETWORK_TOOLS)
+    if variable == "POSTGRES_IMAGE":
+        unwanted.append("ps")  # the official image (bookworm-slim) has no procps
+    names = " ".join(wanted + unwanted)
+    script = f'for t in {names}; do command -v "$t" >/dev/null && echo "$t"; done; true'
     out = client.containers.run(
-        image("TOOLBOX_IMAGE"), ["sh", "-c", script], remove=True, labels=TEST_LABELS
+        image(variable), [script], entrypoint=["sh", "-c"], remove=True, labels=TEST_LABELS
     ).decode()
-    assert len(out.split()) == len(tools)
+    present = set(out.split())
+    assert set(wanted) <= present, f"missing: {sorted(set(wanted) - present)}"
+    assert not present & set(unwanted), f"not in the official image: {sorted(present & set(unwanted))}"
