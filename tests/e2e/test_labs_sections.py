@@ -103,7 +103,7 @@ SECTIONS = {
             "name resolution still works: getent hosts v6only-b answers its IPv6 address",
             "v6only-a pings v6only-b by name, over IPv6",
         ],
-        commands=["--ipv6 --subnet 2001:db8:1234::/64 my-ipv6-net", "--ipv6 --ipv4=false v6net"],
+        commands=["network create --ipv6 --subnet 2001:db8:1234::/64", "network create --ipv6 --ipv4=false"],
         patterns=[
             r"ipv6-b: 2001:db8:1234:[0-9a-f:]+\)",
             r"getent hosts v6only-b answers its IPv6 address \([0-9a-f:]+ ",
@@ -164,7 +164,7 @@ SECTIONS = {
             "secure-1 (an ordinary bridge) has a default route",
             "internal-1 cannot open web's address",
         ],
-        commands=["docker network connect backend web", "--ip-range", "--internal internal-net"],
+        commands=["docker network connect backend web", "--ip-range", "network create --internal"],
         # whichever /16 was free: the tutorial's shape, a /20 range at .240.0 of it
         patterns=[r"with subnet (\d+\.\d+)\.0\.0/16 and ip-range \1\.240\.0/20"],
     ),
