@@ -364,7 +364,7 @@ def test_toolbox_runs_as_root_like_alpine(client: docker.DockerClient) -> None:
 SERVER_TOOLS = {  # what the official image has that a script or learner may `docker exec`
     "NGINX_IMAGE": ["sh", "bash", "curl", "envsubst"],
     "MYSQL_IMAGE": ["sh", "bash", "mysql", "mysqladmin", "curl"],
-    "POSTGRES_IMAGE": ["sh", "bash", "psql", "pg_isready"],
+    "POSTGRES_IMAGE": ["sh", "bash", "psql", "pg_isready", "less"],
 }
 NETWORK_TOOLS = ["ip", "ping", "ss", "netstat", "nc", "nslookup", "dig", "route", "ifconfig"]
 
