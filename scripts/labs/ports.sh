@@ -67,9 +67,9 @@ lab_main() {
   run docker port web-random 80 >&2
   random_port=$(docker port web-random 80 | head -n 1 | sed 's/.*://')
   check "docker port web-random 80 shows the host port Docker picked (127.0.0.1:${random_port:-?})" \
-    mapped web-random 80/tcp "127.0.0.1:${random_port:-none}"
+    eval '[[ -n $random_port ]] && mapped web-random 80/tcp "127.0.0.1:$random_port"'
   check "curl http://127.0.0.1:${random_port:-?}/ reaches web-random on that port" \
-    answers "http://127.0.0.1:${random_port:-0}/"
+    eval '[[ -n $random_port ]] && answers "http://127.0.0.1:$random_port/"'
 
   step "UDP 포트 매핑: docker run -d -p 514:514/udp syslog-server"
   log "  tutorial: -p 514:514/udp syslog-server. There is no image called syslog-server (erratum), and host port"
