@@ -295,7 +295,7 @@ each_task_answers() {
   for ip in $(q 1 docker run --rm --network "${STACK}_frontend-net" --label "$LAB_LABEL=probe" "$TOOLBOX_IMAGE" \
       getent ahostsv4 tasks.app-server | awk '{print $1}' | sort -u); do
     q 1 docker run --rm --network "${STACK}_frontend-net" --label "$LAB_LABEL=probe" "$TOOLBOX_IMAGE" \
-      curl -fsS --max-time 3 "http://$ip:3000/healthz" >/dev/null || return 1
+      wget -q -O /dev/null -T 3 "http://$ip:3000/healthz" || return 1
   done
 }
 

@@ -196,7 +196,7 @@ task_addresses() { from_attached getent ahostsv4 "tasks.$1" | awk '{print $1}' |
 each_task_answers() {
   local ip
   for ip in $(task_addresses app-server); do
-    from_attached curl -fsS --max-time 3 "http://$ip:3000/healthz" >/dev/null || return 1
+    from_attached wget -q -O /dev/null -T 3 "http://$ip:3000/healthz" || return 1
   done
 }
 
