@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# offline-images.sh — build the offline stand-ins for every official image the lab uses, from Debian packages.
+# offline-images.sh — build the offline stand-ins for every official image the lab uses, and the lab's own tool
+# images (the tests' browser and load generator), from Debian packages.
 #
 # Usage: tools/offline-images.sh [--rebuild] [--no-wheels]
 #        eval "$(tools/offline-images.sh)"      # build (or reuse), then export the image variables
 #
 # No registry is needed: a Debian base is made with debootstrap and `docker import`, and each stand-in is a
 # Dockerfile under offline/ FROM that base. Tags are our own (lab-offline/...), never an official name.
+# The tool images (chromium, wrk) are also built online from the same Dockerfiles FROM debian:trixie-slim,
+# under their default names (lab/browser:latest, lab/wrk:latest) on first use; here they get a lab-offline tag.
 # Python wheels for the app image are downloaded on the host into app_server/wheels/ (containers cannot
 # reach PyPI here). Progress goes to stderr; stdout carries only the `export` lines.
 #
@@ -27,6 +30,8 @@ STANDINS=(
   "NGINX_IMAGE    lab-offline/nginx:1.30      sid    nginx"
   "TOOLBOX_IMAGE  lab-offline/toolbox:trixie  trixie toolbox"
   "NODE_IMAGE     lab-offline/node:28         sid    node"
+  "BROWSER_IMAGE  lab-offline/chromium:trixie trixie chromium"
+  "WRK_IMAGE      lab-offline/wrk:trixie      trixie wrk"
 )
 IMAGE_LABEL=io.docker-net-lab.offline=1
 
@@ -88,11 +93,14 @@ build_base() {
   rm -rf "$dir"
 }
 
+# The stand-ins name their base BASE_IMAGE; the tool images, which learners build online too, DEBIAN_IMAGE
+# (default debian:trixie-slim). Both are passed: a Dockerfile uses the one it declares.
 build_standin() {
   local tag=$1 suite=$2 folder=$3 args=()
   [[ $REBUILD == 1 ]] && args+=(--no-cache)
   log "docker build -t $tag -f offline/$folder/Dockerfile offline/"
-  docker build -q "${args[@]}" --build-arg "BASE_IMAGE=lab-offline/debian:$suite" --label "$IMAGE_LABEL" \
+  docker build -q "${args[@]}" --build-arg "BASE_IMAGE=lab-offline/debian:$suite" \
+    --build-arg "DEBIAN_IMAGE=lab-offline/debian:$suite" --label "$IMAGE_LABEL" \
     -t "$tag" -f "$OFFLINE/$folder/Dockerfile" "$OFFLINE" >/dev/null \
     || die "building $tag failed; run the docker build above by hand to see why"
 }
