@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# offline-images.sh — build the offline stand-ins for every official image the lab uses, from Debian packages.
+# offline-images.sh — build the offline stand-ins for every official image the lab uses, and the lab's own tool
+# images (the tests' browser and load generator), from Debian packages.
 #
 # Usage: tools/offline-images.sh [--rebuild] [--no-wheels]
 #        eval "$(tools/offline-images.sh)"      # build (or reuse), then export the image variables
@@ -7,6 +8,8 @@
 # No registry is needed: a Debian base is made with debootstrap and `docker import`, and each stand-in is a
 # Dockerfile under offline/ FROM that base. Tags are our own (lab-offline/...), never an official name.
 # The toolbox (alpine's stand-in) builds busybox from Debian's source package against musl: a few minutes.
+# The tool images (chromium, wrk) are also built online from the same Dockerfiles FROM debian:trixie-slim,
+# under their default names (lab/browser:latest, lab/wrk:latest) on first use; here they get a lab-offline tag.
 # Python wheels for the app image are downloaded on the host into app_server/wheels/ (containers cannot
 # reach PyPI here). Progress goes to stderr; stdout carries only the `export` lines.
 #
@@ -28,6 +31,8 @@ STANDINS=(
   "NGINX_IMAGE    lab-offline/nginx:1.30      sid    nginx"
   "TOOLBOX_IMAGE  lab-offline/toolbox:alpine-3.22 trixie toolbox"
   "NODE_IMAGE     lab-offline/node:28         sid    node"
+  "BROWSER_IMAGE  lab-offline/chromium:trixie trixie chromium"
+  "WRK_IMAGE      lab-offline/wrk:trixie      trixie wrk"
 )
 IMAGE_LABEL=io.docker-net-lab.offline=1
 
@@ -89,6 +94,8 @@ build_base() {
   rm -rf "$dir"
 }
 
+# The stand-ins name their base BASE_IMAGE; the toolbox's build stage and the tool images, which learners
+# build online too, DEBIAN_IMAGE (default debian:trixie-slim). The one the Dockerfile declares is passed.
 build_standin() {
   local tag=$1 suite=$2 folder=$3 args=() base_arg
   [[ $REBUILD == 1 ]] && args+=(--no-cache)

@@ -11,12 +11,26 @@ function engineOf(message) {
   return match ? match[1] : "?";
 }
 
-// Colour the boxes: every hop before `failedAt` answered; `failedAt` did not (null: all answered).
+// What each box says beside its colour, so the path reads without colours too.
+const HOP_STATE = {
+  ok: "✓ 응답 / answered",
+  fail: "✗ 여기서 멈춤 / stopped here",
+  idle: "도달 못함 / not reached",
+};
+
+function setHop(id, state, text) {
+  $(id).className = "hop " + state;
+  $(id).querySelector(".state").textContent = text;
+}
+
+// Every hop before `failedAt` answered; `failedAt` did not (null: all answered). The error box names it.
 function markPath(failedAt) {
   const stop = failedAt === null ? HOPS.length : HOPS.indexOf(failedAt);
   HOPS.forEach((id, i) => {
-    $(id).className = "hop " + (i < stop ? "ok" : i === stop ? "fail" : "idle");
+    const state = i < stop ? "ok" : i === stop ? "fail" : "idle";
+    setHop(id, state, HOP_STATE[state]);
   });
+  $("failed-hop").textContent = failedAt === null ? "—" : $(failedAt).querySelector("b").textContent;
 }
 
 // Where it broke: nginx's own JSON error ({"error", "status"}) means app-server did not answer;
@@ -61,7 +75,7 @@ function showAnswer(body) {
 async function load() {
   setStatus("loading");
   $("error").hidden = true;
-  markPath("hop-browser");
+  HOPS.forEach((id) => setHop(id, "idle", "…"));
   let response;
   let text;
   try {

@@ -30,7 +30,10 @@
 #             node, connected to the database container's backend-net address (MySQL only; skipped without
 #             node/npm)
 #   ceiling   mysqlslap / pgbench -f inside the database container, over TCP to 127.0.0.1, the app's account
-# The load generator is wrk (Debian package; installed with apt-get when missing and run as root).
+# The load generator is wrk in a container: WRK_IMAGE (the offline kit sets it), else lab/wrk:latest, built
+# from offline/wrk/Dockerfile (Debian's wrk) the first time. It runs on the host's network, so 127.0.0.1 is
+# the host's loopback: every path goes through a loopback port as a learner's requests do, and the tutorial's
+# app on this host is reachable the same way.
 # The machine is shared: the 1-minute load average is recorded next to each measurement.
 set -Eeuo pipefail
 
@@ -41,6 +44,7 @@ export LAYOUT=bench             # the label of the containers only the bench mak
 BENCH_APP=bench-app
 APP_IMAGE=my-app:latest
 WEB_IMAGE=lab/web-server:latest
+WRK_DEFAULT=lab/wrk:latest
 # The gunicorn alternatives of a full run: "label|GUNICORN_CMD_ARGS" (empty = gunicorn.conf.py's defaults).
 TUNE_CONFIGS=(
   "2 workers x 4 threads, gthread (default)|"
@@ -106,16 +110,21 @@ remove_bench_app() {
   fi
 }
 
-# ensure_wrk: Debian's wrk, installed when missing (as root), else say how.
+# ensure_wrk: the load generator's image. WRK_IMAGE when set (it must exist: nothing is pulled), else ours,
+# built from offline/wrk/Dockerfile when missing.
 ensure_wrk() {
-  command -v wrk >/dev/null && return 0
-  ((EUID == 0)) || die "wrk (the load generator) is missing. Install it: sudo apt-get install wrk — then run again."
-  command -v apt-get >/dev/null || die "wrk is missing and this is not a Debian-like system: install wrk yourself."
-  log "  wrk is missing: installing Debian's package"
-  DEBIAN_FRONTEND=noninteractive run apt-get install -y -qq --no-install-recommends wrk >/dev/null 2>&1 || {
-    DEBIAN_FRONTEND=noninteractive run apt-get update -qq >/dev/null
-    DEBIAN_FRONTEND=noninteractive run apt-get install -y -qq --no-install-recommends wrk >/dev/null
-  } || die "apt-get could not install wrk; install it by hand (apt-get install wrk) and run again"
+  WRK_IMAGE=${WRK_IMAGE:-$WRK_DEFAULT}
+  docker image inspect "$WRK_IMAGE" >/dev/null 2>&1 && return 0
+  [[ $WRK_IMAGE == "$WRK_DEFAULT" ]] \
+    || die "WRK_IMAGE=$WRK_IMAGE is not on this engine: build it (tools/offline-images.sh) or unset WRK_IMAGE"
+  log "  $WRK_IMAGE (the load generator) is missing: building it from offline/wrk/Dockerfile (once)"
+  build_image docker build -t "$WRK_IMAGE" -f offline/wrk/Dockerfile offline/
+}
+
+# wrk ARGS...: wrk in its container on the host's network, removed when it ends.
+wrk() {
+  # shellcheck disable=SC2046  # labels() is a list of words by design
+  docker run --rm --pull never --network host $(labels) "$WRK_IMAGE" "$@"
 }
 
 # --- the measurements ----------------------------------------------------------------------------------------
@@ -136,7 +145,8 @@ wrk_measure() {
   curl -fsS --max-time 5 -o /dev/null "$url" || die "$url does not answer 200 before the measurement; nothing measured"
   wrk -t"$threads" -c"$CONNECTIONS" -d"${WARMUP}s" "$url" >/dev/null 2>&1 || true
   LOAD[$key]=$(loadavg)
-  run wrk -t"$threads" -c"$CONNECTIONS" -d"${DURATION}s" --timeout 5s --latency "$url" >"$out" 2>&1 \
+  # shellcheck disable=SC2046  # labels() is a list of words by design
+  run docker run --rm --pull never --network host $(labels) "$WRK_IMAGE" -t"$threads" -c"$CONNECTIONS" -d"${DURATION}s" --timeout 5s --latency "$url" >"$out" 2>&1 \
     || { sed 's/^/    | /' "$out" >&2; die "wrk failed against $url"; }
   RPS[$key]=$(awk '/^Requests\/sec:/ { printf "%.0f", $2 }' "$out")
   P50[$key]=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$out")")
@@ -356,8 +366,8 @@ versions() {
     "$(docker exec app-server gunicorn --version 2>/dev/null)" "$APP_IMAGE on $PYTHON_IMAGE"
   printf -- '- web: %s (%s on %s)\n' "$(docker exec web-server nginx -v 2>&1 | sed 's/^nginx version: //')" \
     "$WEB_IMAGE" "$NGINX_IMAGE"
-  printf -- '- load generator: %s, on this host; baseline: %s\n' "$(wrk -v 2>&1 | awk 'NR == 1 {print $1, $2}')" \
-    "${EXPRESS_VERSIONS:-not run}"
+  printf -- '- load generator: %s, in a container on the host'"'"'s network (%s); baseline: %s\n' \
+    "$(wrk -v 2>&1 | awk 'NR == 1 {print $1, $2}')" "$WRK_IMAGE" "${EXPRESS_VERSIONS:-not run}"
 }
 
 row() {  # row KEY NAME: one table row for a measured path

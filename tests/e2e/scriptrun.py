@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from labenv import IMAGE_DEFAULTS, LAB_LABEL, REPO
+from toolimages import tool_run
 
 
 def script(name: str, *args: str, timeout: int = 600) -> subprocess.CompletedProcess[str]:
@@ -108,15 +109,17 @@ class WrkResult:
 
 
 def wrk(url: str, connections: int, seconds: int, timeout: int) -> WrkResult:
-    """Run wrk against URL (127.0.0.1 only) and read what it counted."""
+    """Run wrk (WRK_IMAGE, in a container) against URL (127.0.0.1 only) and read what it counted.
+
+    The container is on the host's network, so 127.0.0.1 is the host's loopback: wrk loads the published
+    port, the path a learner's browser takes (docker-proxy included), whichever layout publishes it."""
     assert url.startswith("http://127.0.0.1:"), url
     threads = min(2, connections)
-    result = subprocess.run(
-        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", f"--timeout={timeout}s", url],
-        capture_output=True,
-        text=True,
+    result = tool_run(
+        "WRK_IMAGE",
+        ["--network", "host"],
+        [f"-t{threads}", f"-c{connections}", f"-d{seconds}s", f"--timeout={timeout}s", url],
         timeout=seconds + 60,
-        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout

@@ -1,4 +1,5 @@
-"""The offline kit: each stand-in honours the part of the official image's contract that the lab relies on.
+"""The offline kit: each stand-in honours the part of the official image's contract that the lab relies on,
+and the tool images (browser, load generator) do their job inside containers.
 
 Run against whatever the image variables name: the stand-ins in CI (`eval "$(tools/offline-images.sh)"`),
 the official images on a learner's online machine — the contract is the same, so the tests are too.
@@ -6,9 +7,12 @@ the official images on a learner's online machine — the contract is the same, 
 
 from __future__ import annotations
 
+import json
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import docker
@@ -17,9 +21,10 @@ import pymysql
 import pytest
 import requests
 from docker.models.containers import Container
-from labenv import TEST_LABELS, image
+from labenv import TEST_LABELS, image, wait_until
 from testcontainers.community.mysql import MySqlContainer
 from testcontainers.community.postgres import PostgresContainer
+from toolimages import tool_image, tool_run
 
 pytestmark = pytest.mark.integration
 
@@ -384,3 +389,120 @@ def test_server_image_has_the_official_tools_and_no_network_tools(
     present = set(out.split())
     assert set(wanted) <= present, f"missing: {sorted(set(wanted) - present)}"
     assert not present & set(unwanted), f"not in the official image: {sorted(present & set(unwanted))}"
+
+
+# --- the tool images: the browser and the load generator ------------------------------------------------
+
+SITE_PAGE = (
+    '<!doctype html><html><body><p id="answer">loading</p><script>fetch("/answer.json")'
+    '.then((r) => r.json()).then((b) => { document.getElementById("answer").textContent = b.said; })'
+    "</script></body></html>"
+)
+
+
+@dataclass(frozen=True)
+class Site:
+    network: str
+    name: str  # the server container's name: its DNS name on the network
+    address: str
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.name}:8000/"
+
+
+SERVES = "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/', timeout=2)"
+
+
+@pytest.fixture
+def site(client: docker.DockerClient, runner: Runner, tmp_path: Path) -> Iterator[Site]:
+    """A two-file web site (a page whose script fetches answer.json), served by the python image on a
+    network of the test's own."""
+    (tmp_path / "index.html").write_text(SITE_PAGE)
+    (tmp_path / "answer.json").write_text('{"said": "안녕 / hello"}')
+    network = client.networks.create(f"lab-test-{uuid.uuid4().hex[:8]}", labels=TEST_LABELS)
+    try:
+        server = runner.run(
+            image("PYTHON_IMAGE"),
+            name=f"lab-test-site-{uuid.uuid4().hex[:8]}",
+            command=["python", "-m", "http.server", "8000"],
+            working_dir="/site",
+            volumes={readable_by_all(tmp_path): {"bind": "/site", "mode": "ro"}},
+            network=network.name,
+        )
+        assert wait_until(lambda: server.exec_run(["python", "-c", SERVES]).exit_code == 0, WAIT_S)
+        server.reload()
+        address = server.attrs["NetworkSettings"]["Networks"][network.name]["IPAddress"]
+        yield Site(network.name, server.name, address)
+    finally:
+        runner.close()  # the server leaves the network before the network goes
+        runner.containers.clear()
+        network.remove()
+
+
+def looked_up(netlog: dict) -> set[str]:
+    """The host names Chromium's net log shows a resolver job for ("http://host:port" -> "host")."""
+    kinds = {number: name for name, number in netlog["constants"]["logEventTypes"].items()}
+    jobs = (
+        e.get("params", {}).get("host")
+        for e in netlog["events"]
+        if kinds[e["type"]] == "HOST_RESOLVER_MANAGER_JOB"
+    )
+    return {re.sub(r"^\w+://|:\d+$", "", host) for host in jobs if host}
+
+
+def connected_to(netlog: dict) -> set[str]:
+    """The addresses (no ports) Chromium's net log shows a TCP or UDP socket connected to."""
+    kinds = {number: name for name, number in netlog["constants"]["logEventTypes"].items()}
+    udp_target: dict[int, str] = {}
+    found = set()
+    for event in netlog["events"]:
+        kind, params, source = kinds[event["type"]], event.get("params", {}), event["source"]["id"]
+        if kind == "TCP_CONNECT" and "remote_address" in params:
+            found.add(params["remote_address"])
+        elif kind == "UDP_CONNECT" and "address" in params:
+            udp_target[source] = params["address"]
+        elif kind == "UDP_CONNECT" and "net_error" not in params and source in udp_target:
+            found.add(udp_target[source])
+    return {address.rsplit(":", 1)[0] for address in found}
+
+
+def test_browser_image_is_chromium_as_a_non_root_user(client: docker.DockerClient) -> None:
+    result = tool_run("BROWSER_IMAGE", ["--network", "none"], ["--version"], timeout=60)
+    assert result.returncode == 0 and re.match(r"Chromium \d+\.", result.stdout), result.stderr
+    assert client.images.get(tool_image("BROWSER_IMAGE")).attrs["Config"]["User"] not in ("", "root", "0")
+
+
+def test_browser_runs_the_pages_script_and_connects_only_to_the_page(site: Site, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir(mode=0o777)
+    out.chmod(0o777)  # the browser's own user writes its net log here
+    result = tool_run(
+        "BROWSER_IMAGE",
+        ["--network", site.network, "-v", f"{out}:/out"],
+        [
+            "--timeout=20000",
+            "--virtual-time-budget=5000",
+            "--log-net-log=/out/net.json",
+            "--dump-dom",
+            site.url,
+        ],
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert '<p id="answer">안녕 / hello</p>' in result.stdout, "the page's fetch ran and filled the page"
+    # Chromium asks for Google's names at start: none may be looked up, and only the page's server and
+    # Docker's DNS reached.
+    netlog = json.loads((out / "net.json").read_text())
+    assert looked_up(netlog) == {site.name}
+    assert connected_to(netlog) <= {site.address, "127.0.0.11"}
+
+
+def test_wrk_image_loads_a_server_and_counts_its_answers(client: docker.DockerClient, site: Site) -> None:
+    result = tool_run(
+        "WRK_IMAGE", ["--network", site.network], ["-t1", "-c4", "-d2s", site.url + "answer.json"], timeout=60
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert int(re.search(r"^\s*(\d+) requests in", result.stdout, re.M).group(1)) > 0, result.stdout
+    assert "Socket errors" not in result.stdout and "Non-2xx" not in result.stdout, result.stdout
+    assert client.images.get(tool_image("WRK_IMAGE")).attrs["Config"]["User"] not in ("", "root", "0")
