@@ -694,8 +694,9 @@ def grade_unpublished(g: Grade, lay: Layout, names: list[str]) -> None:
         )
 
 
-def grade_reach(g: Grade, src: str, host: str, port: int, why: str, what: str) -> bool:
-    """SRC resolves HOST and opens HOST:PORT (two lines), probed from SRC's namespace."""
+def grade_reach(g: Grade, src: str, host: str, port: int, why: str, what: str, closed: str = "") -> bool:
+    """SRC resolves HOST and opens HOST:PORT (two lines), probed from SRC's namespace; WHAT is the fix when
+    HOST does not resolve, CLOSED when the port does not open."""
     answers = probe(src, [(host, port)])
     if host not in answers:
         return g(
@@ -705,7 +706,9 @@ def grade_reach(g: Grade, src: str, host: str, port: int, why: str, what: str) -
     g(resolves, f"{src} resolves '{host}' ({why})", what)
     if not resolves:
         return False
-    return g(opens, f"{src} opens {host}:{port}", f"nothing answers on {host}:{port}: see docker logs {host}")
+    return g(
+        opens, f"{src} opens {host}:{port}", closed or f"nothing answers on {host}:{port}: docker logs {host}"
+    )
 
 
 def grade_isolated(g: Grade, lay: Layout, src: str, dst: str, dst_net: str, port: int) -> None:
@@ -719,12 +722,16 @@ def grade_isolated(g: Grade, lay: Layout, src: str, dst: str, dst_net: str, port
         g(not answers.get(ip, (True, True))[1], f"{src} cannot open {dst}'s address {ip}:{port}", fix)
 
 
-def grade_http(g: Grade, base: str, path: str, engine: str, via: str, hint: str) -> None:
+def grade_http(g: Grade, base: str, path: str, engine: str, via: str, hint: str, app: str) -> None:
+    """GET BASE+PATH from the host answers the app's JSON for ENGINE; HINT when nothing or a proxy answers."""
     status, body = http_get(base + path)
     want = f"Connected to {DB_TITLES[engine]}!"
     got = f"HTTP {status}" if status else f"no answer ({body})"
+    other = {f"Connected to {title}!": e for e, title in DB_TITLES.items() if e != engine}
     if status == 500 and "error" in body:
-        hint = f"the app answered 500 {body.strip()[:160]}: see docker logs {via}"
+        hint = f"the app answered {body.strip()[:160]}: see docker logs {app}"
+    elif status == 200 and json_message(body) in other:
+        hint = f"your layout runs {other[json_message(body)]}: check it with --db {other[json_message(body)]}"
     g(
         status == 200 and json_message(body) == want,
         f"GET {base}{path} answers '{want}' ({via})",
@@ -784,6 +791,9 @@ def check_3tier(engine: str) -> int:
             bport,
             "its BACKEND_HOST",
             f"both must be on frontend-net: docker network connect frontend-net {backend}",
+            "app-server listens on 3000: recreate web-server with -e BACKEND_PORT=3000"
+            if bport != 3000
+            else "",
         )
         if lay.c["database"] is not None:
             grade_isolated(g, lay, "web-server", "database", "backend-net", dbp)
@@ -803,6 +813,7 @@ def check_3tier(engine: str) -> int:
             "web-server → app-server → database",
             "web-server passes /api/ to BACKEND_HOST:BACKEND_PORT (app-server:3000): see docker logs"
             " web-server and docker logs app-server",
+            "app-server",
         )
     return g.summary()
 
@@ -838,7 +849,9 @@ def check_webapp(engine: str) -> int:
             " on webapp-network",
         )
     if app:
-        grade_http(g, f"http://{app[0]}:{app[1]}", "/", engine, f"webapp → {db}", "see docker logs webapp")
+        grade_http(
+            g, f"http://{app[0]}:{app[1]}", "/", engine, f"webapp → {db}", "see docker logs webapp", "webapp"
+        )
     return g.summary()
 
 
