@@ -8,6 +8,7 @@ checked for its FAIL line and hint, then undone, and the layout checked whole ag
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Iterator
 
 import pytest
@@ -21,6 +22,7 @@ from handtyped import (
     wait_healthy,
     web_opts,
 )
+from labenv import REPO
 from scriptrun import docker, script
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.usefixtures("no_layouts")]
@@ -128,6 +130,20 @@ def test_check_changes_nothing_and_leaves_no_probe(three_tier: HandTyped) -> Non
         sorted(json.loads(a.split(" ", 2)[2])) for a in after
     ]
     assert docker("ps", "-aq", "--filter", "label=io.docker-net-lab=probe").stdout.split() == []
+
+
+def test_draw_without_a_layout_pictures_the_unlabelled_layout(three_tier: HandTyped) -> None:
+    result = subprocess.run(
+        ["python3", str(REPO / "scripts" / "topology.py"), "draw"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "app_server__backend_net -.-|same container| app_server__frontend_net" in result.stdout
+    assert f'"127.0.0.1:{WEB_PORT} → web-server:80"' in result.stdout
+    assert "web_server__frontend_net -. ✗ .-x database__backend_net" in result.stdout
 
 
 def test_app_server_not_on_frontend_net(restored: HandTyped) -> None:
