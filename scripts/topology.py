@@ -302,7 +302,6 @@ def snapshot_swarm() -> dict:
 
 # --- the picture: mermaid for GitHub, DOT for Graphviz ---------------------------------------------------
 
-DEFAULT_NETWORKS = ("bridge", "host", "none")
 GRAPHVIZ_IMAGE = "lab/graphviz:latest"
 GRAPHVIZ_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "offline", "graphviz")
 
@@ -315,7 +314,7 @@ def user_defined() -> tuple[list[dict], list[dict]]:
         text=True,
         check=True,
     ).stdout.split()
-    networks = [n for n in docker_json("network", "inspect", *network_ids) if n["Scope"] == "local"]
+    networks = docker_json("network", "inspect", *network_ids) if network_ids else []
     names = {n["Name"] for n in networks}
     container_ids = subprocess.run(["docker", "ps", "-aq"], capture_output=True, text=True, check=True).stdout
     containers = [

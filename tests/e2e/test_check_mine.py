@@ -1,6 +1,7 @@
 """scripts/check-mine.sh grades a layout typed by hand, with the tutorial's names and no lab label.
 
-Each layout is built once per module, by the commands docs/see-and-check.md tells a learner to type; each
+Each layout is built once per module by replaying the commands docs/see-and-check.md tells a learner to
+type (tests/e2e/handtyped.py); each
 sabotage is a small delta on it (a network connected or disconnected, one container recreated or stopped),
 checked for its FAIL line and hint, then undone, and the layout checked whole again.
 """
@@ -12,16 +13,7 @@ import subprocess
 from collections.abc import Iterator
 
 import pytest
-from handtyped import (
-    HandTyped,
-    app_opts,
-    build_images,
-    database_opts,
-    sh,
-    wait_answers,
-    wait_healthy,
-    web_opts,
-)
+from handtyped import HandTyped, sh, wait_answers, wait_healthy, with_env, with_options, without_network
 from labenv import REPO
 from scriptrun import docker, script
 
@@ -29,17 +21,12 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.usefixtures("no_lay
 
 WEB_PORT = 18091
 APP_PORT = 13091
-NAMES = ("database", "app-server", "web-server", "mysql-db", "webapp")
 
 
-def refuse_taken() -> None:
+def refuse_taken(containers: tuple[str, ...], networks: tuple[str, ...]) -> None:
     """The tutorial's names are engine-wide: a learner's (or another test's) object is never removed here."""
-    taken = [n for n in NAMES if docker("inspect", "--type", "container", n).returncode == 0]
-    taken += [
-        n
-        for n in ("frontend-net", "backend-net", "webapp-network")
-        if docker("network", "inspect", n).returncode == 0
-    ]
+    taken = [n for n in containers if docker("inspect", "--type", "container", n).returncode == 0]
+    taken += [n for n in networks if docker("network", "inspect", n).returncode == 0]
     assert not taken, f"these names are taken, and not by this test: {taken}"
 
 
@@ -66,11 +53,9 @@ def all_pass(*args: str) -> list[str]:
     return lines
 
 
-def app_server(hand: HandTyped, *extra: str, host: str = "database") -> None:
-    hand.recreate(
-        "app-server",
-        *app_opts("postgres", "backend-net", "DATABASE_HOST", host, *extra, app_image="my-app:latest"),
-    )
+def app_server(hand: HandTyped, argv: list[str] | None = None) -> None:
+    """app-server recreated as ARGV (default: the doc's command), then connected to frontend-net."""
+    hand.recreate(argv or hand.run_argv("app-server"))
     sh("docker", "network", "connect", "frontend-net", "app-server")
     wait_healthy("app-server", 60)
 
@@ -78,20 +63,10 @@ def app_server(hand: HandTyped, *extra: str, host: str = "database") -> None:
 @pytest.fixture(scope="module")
 def three_tier() -> Iterator[HandTyped]:
     """The 3-tier layout on PostgreSQL, typed by hand in the tutorial's order."""
-    refuse_taken()
-    hand = HandTyped()
+    refuse_taken(("database", "app-server", "web-server"), ("frontend-net", "backend-net"))
+    hand = HandTyped("3tier", WEB_PORT)
     try:
-        build_images()
-        hand.network("frontend-net")
-        hand.network("backend-net")
-        hand.run("database", *database_opts("postgres", "backend-net"))
-        wait_healthy("database", 150)
-        hand.run(
-            "app-server",
-            *app_opts("postgres", "backend-net", "DATABASE_HOST", "database", app_image="my-app:latest"),
-        )
-        sh("docker", "network", "connect", "frontend-net", "app-server")
-        hand.run("web-server", *web_opts(WEB_PORT))
+        hand.replay({"database": 150})
         wait_healthy("app-server", 60)
         wait_healthy("web-server", 60)
         yield hand
@@ -176,7 +151,7 @@ def test_web_server_also_on_backend_net_reaches_the_database(restored: HandTyped
 
 def test_app_published_on_the_host(restored: HandTyped) -> None:
     try:
-        app_server(restored, "-p", "127.0.0.1:13093:3000")
+        app_server(restored, with_options(restored.run_argv("app-server"), "-p", "127.0.0.1:13093:3000"))
         rc, lines = check("3tier")
         assert rc == 1
         fail_line(lines, "app-server publishes no port on the host", "127.0.0.1:13093->3000/tcp")
@@ -187,7 +162,7 @@ def test_app_published_on_the_host(restored: HandTyped) -> None:
 
 def test_a_database_name_the_app_cannot_resolve(restored: HandTyped) -> None:
     try:
-        app_server(restored, host="db")
+        app_server(restored, with_env(restored.run_argv("app-server"), "DATABASE_HOST", "db"))
         rc, lines = check("3tier")
         assert rc == 1
         fail_line(lines, "app-server resolves 'db'", "-e DATABASE_HOST=database")
@@ -198,7 +173,7 @@ def test_a_database_name_the_app_cannot_resolve(restored: HandTyped) -> None:
 
 def test_api_not_answering_through_web_server(restored: HandTyped) -> None:
     try:
-        restored.recreate("web-server", *web_opts(WEB_PORT, backend_port=3001))
+        restored.recreate(with_env(restored.run_argv("web-server"), "BACKEND_PORT", "3001"))
         wait_healthy("web-server", 60)
         rc, lines = check("3tier")
         assert rc == 1
@@ -208,13 +183,13 @@ def test_api_not_answering_through_web_server(restored: HandTyped) -> None:
         )
         assert any(ln.startswith("PASS ") and "serves the page" in ln for ln in lines), lines
     finally:
-        restored.recreate("web-server", *web_opts(WEB_PORT))
+        restored.recreate(restored.run_argv("web-server"))
         wait_healthy("web-server", 60)
 
 
 def test_web_server_on_the_default_bridge(restored: HandTyped) -> None:
     try:
-        restored.recreate("web-server", *web_opts(WEB_PORT, network=""))
+        restored.recreate(without_network(restored.run_argv("web-server")))
         wait_healthy("web-server", 60)
         rc, lines = check("3tier")
         assert rc == 1
@@ -223,7 +198,7 @@ def test_web_server_on_the_default_bridge(restored: HandTyped) -> None:
             lines, "web-server is on frontend-net", "run: docker network connect frontend-net web-server"
         )
     finally:
-        restored.recreate("web-server", *web_opts(WEB_PORT))
+        restored.recreate(restored.run_argv("web-server"))
         wait_healthy("web-server", 60)
 
 
@@ -247,22 +222,14 @@ def test_the_wrong_engine_is_named(three_tier: HandTyped) -> None:
 @pytest.fixture(scope="module")
 def webapp() -> Iterator[HandTyped]:
     """The web-app layout on MySQL (the tutorial's), typed by hand."""
-    refuse_taken()
-    hand = HandTyped()
+    refuse_taken(("mysql-db", "webapp"), ("webapp-network",))
+    hand = HandTyped("webapp", APP_PORT)
     try:
-        build_images()
-        hand.network("webapp-network")
-        hand.run("mysql-db", *database_opts("mysql", "webapp-network"))
-        wait_healthy("mysql-db", 150)
-        hand.run("webapp", *webapp_opts())
+        hand.replay({"mysql-db": 150})
         wait_healthy("webapp", 60)
         yield hand
     finally:
         hand.remove_all()
-
-
-def webapp_opts(network: str = "webapp-network", host: str = "mysql-db") -> list[str]:
-    return app_opts("mysql", network, "DB_HOST", host, "-p", f"127.0.0.1:{APP_PORT}:3000", app_image="webapp")
 
 
 def test_the_webapp_layout_typed_by_hand_passes(webapp: HandTyped) -> None:
@@ -273,13 +240,13 @@ def test_the_webapp_layout_typed_by_hand_passes(webapp: HandTyped) -> None:
 
 def test_webapp_on_the_default_bridge_finds_no_database(webapp: HandTyped) -> None:
     try:
-        webapp.recreate("webapp", *webapp_opts(network=""))
+        webapp.recreate(without_network(webapp.run_argv("webapp")))
         rc, lines = check("webapp")
         assert rc == 1
         fail_line(lines, "webapp is not on the default bridge", "--network webapp-network")
         fail_line(lines, "webapp resolves 'mysql-db'", "-e DB_HOST=mysql-db")
     finally:
-        webapp.recreate("webapp", *webapp_opts())
+        webapp.recreate(webapp.run_argv("webapp"))
         wait_healthy("webapp", 60)
 
 
