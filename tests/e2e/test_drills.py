@@ -107,7 +107,9 @@ def test_app_recreate_gets_a_new_ip_and_nginx_finds_it_unreloaded(mysql_all: Run
     check_line(mysql_all.stdout, "app-recreate: web-server was neither restarted nor reloaded")
     # the new app-server was made with run-3tier.sh's own command, and the old address was taken first
     assert re.search(rf"drill-placeholder-\d took {old}", mysql_all.stderr)
-    assert " $ docker run -d --name app-server " in mysql_all.stderr
+    assert re.search(r" \$ docker run -d \\\n\s+--name app-server \\\n", mysql_all.stderr), (
+        "no docker run of app-server"
+    )
 
 
 def test_db_late_app_waits_without_crashing_and_turns_ready(mysql_all: Run) -> None:
