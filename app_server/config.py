@@ -1,4 +1,4 @@
-"""The app's settings, read from environment variables (the contract in ../shared/DESIGN.md).
+"""The app's settings, read from environment variables (the table in README.md, "The app").
 
 Every bad value raises ConfigError with one line that names the variable and shows an example, the way the
 official postgres image says `You must specify POSTGRES_PASSWORD ... "-e POSTGRES_PASSWORD=password"`.

@@ -24,7 +24,7 @@ def docker_engine() -> None:
     if not _engine_answers():
         pytest.fail(
             "Docker is required for this test: no engine answered `docker info`. "
-            "Start Docker (on our machines: ../shared/docker-engine/start.sh) and run tools/test.sh again.",
+            "Start Docker (Docker Desktop, or 'sudo systemctl start docker') and run tools/test.sh again.",
             pytrace=False,
         )
 

@@ -22,7 +22,7 @@ LAB_LABEL = "io.docker-net-lab"
 TEST_LABEL = "io.docker-net-lab-test"
 TEST_LABELS = {TEST_LABEL: "1"}
 
-# Image variables, defaulting to the official images (see ../shared/DESIGN.md, "Configuration contract").
+# Image variables, defaulting to the official images (tools/offline-images.sh prints the stand-ins' values).
 IMAGE_DEFAULTS = {
     "PYTHON_IMAGE": "python:3.13-slim",
     "MYSQL_IMAGE": "mysql:8.4",

@@ -112,8 +112,8 @@ build_standin() {
 
 # cp313 manylinux wheels for the app image, downloaded on the host (pip inside a container has no PyPI).
 build_wheelhouse() {
-  local req=$ROOT/app_server/requirements.txt stamp=$WHEELS/.requirements.sha256 sum
-  sum=$(sha256sum "$req" | cut -d' ' -f1)
+  local req=$ROOT/app_server/requirements.txt stamp=$WHEELS/.requirements.cksum sum
+  sum=$(cksum <"$req")   # POSIX cksum: on macOS and Linux alike (sha256sum is GNU coreutils only)
   if [[ -f $stamp && $(cat "$stamp") == "$sum" && $REBUILD == 0 ]] && compgen -G "$WHEELS/*.whl" >/dev/null; then
     log "wheelhouse is current, reusing"; return
   fi

@@ -11,11 +11,12 @@
 # Needs Docker, Python 3.11+ (with venv), bash and curl on this machine; it says in one line what is missing.
 # Creates .venv if missing and installs the pinned requirements-dev.txt into it (again only when that file
 # changes). Images: the official ones by default; offline, first run `eval "$(tools/offline-images.sh)"` so
-# the image variables name the local stand-ins.
+# the image variables name the local stand-ins. LAB_VENV=DIR: that virtualenv instead of .venv (another
+# checkout's, so that a fresh clone need not install its own).
 set -Eeuo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-VENV=$ROOT/.venv
+VENV=${LAB_VENV:-$ROOT/.venv}
 
 log() { printf 'test.sh: %s\n' "$*" >&2; }
 die() { printf 'test.sh: error: %s\n' "$*" >&2; exit 1; }

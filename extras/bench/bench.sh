@@ -4,20 +4,25 @@
 # image sizes. Prints a table and writes it as Markdown.
 #
 # Usage: extras/bench/bench.sh [--db mysql|postgres] [--duration S] [--connections N] [--quick] [--port N]
-#                               [--out FILE | --update-docs]
+#                               [--out FILE | --update-docs] [--replace-layout]
 #
 #   --db ENGINE       mysql (default: the tutorial's app.js, the baseline, is MySQL) or postgres
 #   --duration S      seconds of load per measurement, 1-120 (default 15; --quick: 5)
 #   --connections N   concurrent connections (wrk) or clients (mysqlslap/pgbench), 1-256 (default 32)
-#   --quick           short runs on the running 3-tier (reused when it answers), no cold starts and no
-#                     gunicorn alternatives: under 2 minutes
+#   --quick           short runs on the running 3-tier, no cold starts and no gunicorn alternatives: under
+#                     2 minutes
 #   --port N          host port of the 3-tier's nginx (default 18180), published on 127.0.0.1
 #   --out FILE        the Markdown report (default extras/bench/last-run.md, not tracked by git)
 #   --update-docs     write the report to extras/bench/results.md, the committed record
+#   --replace-layout  let a full run remove a 3-tier that is up, or its data volume (see below)
 #   -h, --help        show this help
 #
-# A full run (no --quick) first REMOVES the 3-tier layout with its data (by hand or compose: the names are
-# engine-wide), to time two cold starts from nothing to the first 200 through nginx: `docker compose up --wait`
+# --quick uses a 3-tier that is up as it is, with its own database and port (app-server's DB_ENGINE,
+# `docker port web-server 80/tcp`): a --db or --port that differs from it stops the bench, touching nothing.
+# With none up, it brings one up with scripts/run-3tier.sh and leaves it up.
+# A full run (no --quick) REMOVES the 3-tier layout with its data (by hand or compose: the names are
+# engine-wide), so it refuses while one is up or its data volume exists, unless --replace-layout. It times
+# two cold starts from nothing to the first 200 through nginx: `docker compose up --wait`
 # (scripts/run-compose.sh 3tier) and scripts/run-3tier.sh. It then tries gunicorn alternatives
 # (GUNICORN_CMD_ARGS, no rebuild) on the direct path.
 #
@@ -39,6 +44,8 @@ set -Eeuo pipefail
 
 # shellcheck source=../../scripts/lib/checks.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/checks.sh"
+# shellcheck source=../lib/running-3tier.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/running-3tier.sh"
 
 export LAYOUT=bench             # the label of the containers only the bench makes (bench-app)
 BENCH_APP=bench-app
@@ -59,7 +66,7 @@ TUNE_CONFIGS=(
 # --- options ---------------------------------------------------------------------------------------------
 
 parse_args() {
-  ENGINE=mysql DURATION='' CONNECTIONS=32 QUICK=0 HOST_PORT=18180 OUT=$LAB_ROOT/extras/bench/last-run.md
+  ENGINE='' DURATION='' CONNECTIONS=32 QUICK=0 HOST_PORT='' REPLACE=0 OUT=$LAB_ROOT/extras/bench/last-run.md
   while (($#)); do
     case $1 in
       --duration) in_range "${2:-}" 1 120 || usage_error "--duration takes seconds from 1 to 120 (got '${2:-}')"
@@ -70,6 +77,7 @@ parse_args() {
              OUT=$(cd "$(dirname "$2")" && pwd)/$(basename "$2"); shift ;;
       --update-docs) OUT=$LAB_ROOT/extras/bench/results.md ;;
       --quick) QUICK=1 ;;
+      --replace-layout) REPLACE=1 ;;
       --offline) usage_error "--offline does not apply: the bench uses the 3-tier's images" ;;
       *) shared_flag "$@" || usage_error "unknown option: $1"; shift $((FLAG_ARGS - 1)) ;;
     esac
@@ -83,8 +91,10 @@ in_range() { [[ $1 =~ ^[1-9][0-9]*$ ]] && (($1 >= $2 && $1 <= $3)); }
 
 # --- small helpers -----------------------------------------------------------------------------------------
 
-loadavg() { cut -d' ' -f1 /proc/loadavg; }
-now() { date +%s.%N; }
+# The 1-minute load average: /proc on Linux, sysctl on macOS ("{ 1.52 1.61 1.70 }").
+loadavg() { if [[ -r /proc/loadavg ]]; then cut -d' ' -f1 /proc/loadavg; else sysctl -n vm.loadavg | awk '{print $2}'; fi; }
+cores() { getconf _NPROCESSORS_ONLN; }   # on Linux and macOS alike (nproc is GNU only)
+now() { python3 -c 'import time; print("%.3f" % time.time())'; }   # epoch seconds (GNU date alone has %N)
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 calc() { awk "BEGIN { printf \"%.${2:-2}f\", $1 }"; }   # calc EXPR [DECIMALS]
 # ratio A B: A/B with 3 decimals and as a percentage, or n/a when either was not measured
@@ -94,6 +104,20 @@ ratio() {
   else echo n/a; fi
 }
 mb() { awk -v b="$1" 'BEGIN { printf "%.0f", b / 1000000 }'; }
+
+# bounded SECONDS CMD...: CMD, stopped (TERM) when it runs longer than SECONDS; its status, or 124 when
+# stopped (coreutils' timeout is not on macOS).
+bounded() {
+  local limit=$(($1 * 4)) pid rc=0; shift
+  "$@" &
+  pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    if ((limit-- <= 0)); then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; return 124; fi
+    sleep 0.25
+  done
+  wait "$pid" || rc=$?
+  return "$rc"
+}
 
 cleanup() {
   local rc=$?
@@ -129,9 +153,13 @@ wrk() {
 
 # --- the measurements ----------------------------------------------------------------------------------------
 
-# Results, keyed by path (nginx, direct, express, ceiling, tune<N>): req/s, p50 and p99 in ms, requests,
-# non-2xx/3xx responses, socket errors, load average before the run.
-declare -A RPS=() P50=() P99=() REQS=() NON2XX=() ERRS=() LOAD=()
+# Results, keyed by path (nginx, direct, express, ceiling, tune<N>; cold starts: compose, by_hand): req/s,
+# p50 and p99 in ms, requests, non-2xx/3xx responses, socket errors, load average before the run.
+# bash 3.2 has no associative arrays: these are indexed ones, and each key is a variable holding its index
+# (a subscript is arithmetic, so RPS[nginx] is RPS[0]; an unknown key is an unbound variable under set -u).
+nginx=0 direct=1 express=2 ceiling=3 compose=4 by_hand=5
+for ((_t = 0; _t < ${#TUNE_CONFIGS[@]}; _t++)); do printf -v "tune$_t" '%d' $((6 + _t)); done
+declare -a RPS=() P50=() P99=() REQS=() NON2XX=() ERRS=() LOAD=()
 
 # to_ms VALUE-WITH-UNIT: wrk prints 812.00us, 1.23ms or 1.02s.
 to_ms() {
@@ -159,20 +187,34 @@ wrk_measure() {
   log "    -> ${RPS[$key]} req/s, p50 ${P50[$key]} ms, p99 ${P99[$key]} ms, non-2xx ${NON2XX[$key]}, socket errors ${ERRS[$key]} (load ${LOAD[$key]})"
 }
 
-# The 3-tier: reused when it answers as this engine on the port, else scripts/run-3tier.sh (idempotent).
+# The 3-tier: the running one when it answers (main read its engine and port), none up: scripts/run-3tier.sh.
 ensure_3tier() {
   local base=http://127.0.0.1:$HOST_PORT
-  if published_on web-server 80 127.0.0.1 "$HOST_PORT" 2>/dev/null \
-    && http_has "$base/api/" "\"Connected to $(engine_title "$ENGINE")!\"" 2>/dev/null; then
+  if ! three_tier_up; then
+    run scripts/run-3tier.sh --db "$ENGINE" --port "$HOST_PORT" >&2 \
+      || die "scripts/run-3tier.sh failed (its output is above); nothing measured"
+  elif http_has "$base/api/" "\"Connected to $(engine_title "$ENGINE")!\"" >/dev/null 2>&1; then
     log "  the 3-tier ($ENGINE) answers on $base/api/: reusing it"
-    return 0
+  else
+    die "the 3-tier is up but $base/api/ does not answer 'Connected to $(engine_title "$ENGINE")!'; the bench measures it as it is. Repair it (scripts/run-3tier.sh --db $ENGINE --port $HOST_PORT) or take it down (scripts/run-3tier.sh --down), then run again."
   fi
-  run scripts/run-3tier.sh --db "$ENGINE" --port "$HOST_PORT" >&2 \
-    || die "scripts/run-3tier.sh failed (its output is above); nothing measured"
+}
+
+# refuse_replacing: a full run removes the 3-tier and its data volume; only with --replace-layout.
+refuse_replacing() {
+  local v volumes=()
+  for v in 3tier-mysql-data 3tier-postgres-data; do exists volume "$v" && volumes+=("$v"); done
+  ((REPLACE)) && return 0
+  if three_tier_up; then
+    die "a 3-tier is up (database, app-server, web-server). A full run removes it and its data to time cold starts: measure it as it is with --quick, take it down first (scripts/run-3tier.sh --down --volumes, or scripts/run-compose.sh 3tier --down --volumes), or run again with --replace-layout to let bench.sh remove it."
+  fi
+  if ((${#volumes[@]})); then
+    die "the 3-tier's data volume ${volumes[*]} exists. A full run deletes it to time cold starts from nothing: remove it yourself (scripts/run-3tier.sh --down --volumes), or run again with --replace-layout to let bench.sh delete it."
+  fi
 }
 
 # cold_start KEY CMD...: runs CMD in the background and times nothing -> the first 200 through nginx.
-declare -A COLD=() COLD_LOAD=()
+declare -a COLD=() COLD_LOAD=()
 cold_start() {
   local key=$1 start pid rc=0 url=http://127.0.0.1:$HOST_PORT/api/; shift
   COLD_LOAD[$key]=$(loadavg)
@@ -319,8 +361,9 @@ measure_express() {
   local port db_ip
   NODE_DIR=$(mktemp -d)
   write_app_js "$NODE_DIR"
-  (cd "$NODE_DIR" && run timeout 90 npm install --no-audit --no-fund --loglevel=error --fetch-retries=1 \
-    --fetch-timeout=15000 express mysql2 >&2) || {
+  local npm=(npm install --no-audit --no-fund --loglevel=error --fetch-retries=1 --fetch-timeout=15000 express mysql2)
+  print_cmd "${npm[@]}"
+  (cd "$NODE_DIR" && bounded 90 "${npm[@]}" >&2) || {
     log "  skipped: npm install express mysql2 failed (no npm registry reachable?)"; return 0
   }
   db_ip=$(ip_on database backend-net)
@@ -377,7 +420,7 @@ row() {  # row KEY NAME: one table row for a measured path
 
 report() {
   local cores title
-  cores=$(nproc)
+  cores=$(cores)
   title=$(engine_title "$ENGINE")
   cat <<EOF
 # Benchmarks
@@ -524,12 +567,14 @@ main() {
   parse_args "$@"
   require_engine
   cd "$LAB_ROOT"
+  if ((QUICK)); then use_running_3tier extras/bench/bench.sh || true; else refuse_replacing; fi
+  ENGINE=${ENGINE:-mysql} HOST_PORT=${HOST_PORT:-18180}
   ensure_wrk
   refuse_foreign container "$BENCH_APP"
   WORK=$(mktemp -d)
   trap cleanup EXIT
   START_LOAD=$(loadavg)
-  log "bench: $ENGINE, $CONNECTIONS connections, ${DURATION}s per run$( ((QUICK)) && printf ', quick'); load average $START_LOAD on $(nproc) cores"
+  log "bench: $ENGINE, $CONNECTIONS connections, ${DURATION}s per run$( ((QUICK)) && printf ', quick'); load average $START_LOAD on $(cores) cores"
   if ((QUICK)); then step "1. 3-tier (reused when it answers)"; ensure_3tier; else cold_starts; fi
   measure_tiers
   measure_ceiling

@@ -13,17 +13,22 @@
 #   worker-kill   `kill -9` on one gunicorn worker under load: the master starts a new one, requests go on
 #   all           the four, in this order
 #
-#   --db ENGINE   the 3-tier's database: mysql (default) or postgres
-#   --port N      host port of web-server (default 18280), published on 127.0.0.1 only
+#   --db ENGINE   the 3-tier's database when none is up: mysql (default) or postgres
+#   --port N      host port of web-server when none is up (default 18280), published on 127.0.0.1 only
 #   -h, --help    show this help
 #
-# The 3-tier is brought up with scripts/run-3tier.sh (reused when it answers on the port) and left up and
-# healthy afterwards; remove it with scripts/run-3tier.sh --down. The load is extras/drills/steady_load.py: 20
+# A 3-tier that is up (scripts/run-3tier.sh) is used as it is, with its own database and port (app-server's
+# DB_ENGINE, `docker port web-server 80/tcp`); a --db or --port that differs from it, a compose-made or an
+# unhealthy one stops the drills with the ways out, before anything is touched. With none up, the drills
+# bring one up with scripts/run-3tier.sh. It is left up and healthy afterwards; remove it with
+# scripts/run-3tier.sh --down. The load is extras/drills/steady_load.py: 20
 # requests a second to http://127.0.0.1:PORT/api/, each with a 2 s timeout. Exit 0 only if every check holds.
 set -Eeuo pipefail
 
 # shellcheck source=../../scripts/run-3tier.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../../scripts/run-3tier.sh"   # its tiers: start_database, start_app
+# shellcheck source=../lib/running-3tier.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/running-3tier.sh"
 
 export LAYOUT=drill        # the label of what only the drills make (the placeholder); the 3-tier keeps its own
 PLACEHOLDER=drill-placeholder
@@ -37,7 +42,7 @@ PLACEHOLDERS=()            # app-recreate's placeholder containers (removed at t
 
 
 parse_args() {
-  ENGINE=mysql HOST_PORT=18280 SELECTED=()
+  ENGINE='' HOST_PORT='' SELECTED=()   # '' = not given: the running 3-tier's, else the defaults (main)
   case ${1:-} in
     -h|--help) usage; exit 0 ;;
     all) SELECTED=("${DRILLS[@]}") ;;
@@ -53,12 +58,11 @@ parse_args() {
     esac
     shift
   done
-  BASE=http://127.0.0.1:$HOST_PORT
 }
 
 # --- time and small helpers ----------------------------------------------------------------------------
 
-now() { date +%s.%N; }
+now() { python3 -c 'import time; print("%.3f" % time.time())'; }   # epoch seconds, as steady_load.py writes
 calc() { awk "BEGIN { printf \"%.${2:-1}f\", $1 }"; }   # calc EXPR [DECIMALS]
 since() { calc "$(now) - $1"; }                           # since T: seconds from T to now
 started_at() { docker inspect -f '{{.State.StartedAt}}' "$1"; }
@@ -93,15 +97,20 @@ wait_for() {
 
 # --- the 3-tier: up before, healthy after ---------------------------------------------------------------
 
+# ensure_3tier: the running 3-tier (main read its database and port) when it is healthy and answers; none
+# up: scripts/run-3tier.sh brings one up; one up but not well: stop, touching nothing.
 ensure_3tier() {
-  if published_on web-server 80 127.0.0.1 "$HOST_PORT" 2>/dev/null \
-    && is_healthy database && is_healthy app-server && is_healthy web-server \
+  if ! three_tier_up; then
+    run scripts/run-3tier.sh --db "$ENGINE" --port "$HOST_PORT" >&2 \
+      || die "scripts/run-3tier.sh failed (its output is above); no drill ran"
+    return 0
+  fi
+  if is_healthy database && is_healthy app-server && is_healthy web-server \
     && http_has "$BASE/api/" "\"Connected to $(engine_title "$ENGINE")!\"" 2>/dev/null; then
     log "  the 3-tier ($ENGINE) is up and answers on $BASE/api/: reusing it"
     return 0
   fi
-  run scripts/run-3tier.sh --db "$ENGINE" --port "$HOST_PORT" >&2 \
-    || die "scripts/run-3tier.sh failed (its output is above); no drill ran"
+  die "the 3-tier is up but not healthy or not answering on $BASE/api/ (database $(health database), app-server $(health app-server), web-server $(health web-server)); the drills need it well. Repair it (scripts/run-3tier.sh --db $ENGINE --port $HOST_PORT) or take it down (scripts/run-3tier.sh --down), then run again."
 }
 
 all_healthy_and_answering() {
@@ -254,8 +263,9 @@ fill_gaps_below() {
   for _ in {1..64}; do
     add_placeholder
     if (($(ip_num "$PLACEHOLDER_IP") > limit)); then
-      run docker rm -f "${PLACEHOLDERS[-1]}" >/dev/null
-      unset 'PLACEHOLDERS[-1]'
+      local last=$((${#PLACEHOLDERS[@]} - 1))
+      run docker rm -f "${PLACEHOLDERS[last]}" >/dev/null
+      unset "PLACEHOLDERS[last]"
       return 0
     fi
   done
@@ -441,6 +451,8 @@ main() {
   require_engine
   cd "$LAB_ROOT"
   command -v python3 >/dev/null || die "python3 is needed for the load (extras/drills/steady_load.py): install Python 3"
+  use_running_3tier extras/drills/drill.sh || { ENGINE=${ENGINE:-mysql} HOST_PORT=${HOST_PORT:-18280}; }
+  BASE=http://127.0.0.1:$HOST_PORT
   WORK=$(mktemp -d)
   trap cleanup EXIT
   local d

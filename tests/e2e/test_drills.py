@@ -1,7 +1,9 @@
 """extras/drills/drill.sh end to end: the four fault drills on the 3-tier, and what they report.
 
-One `drill.sh all` on MySQL (the four drills in sequence on a 3-tier the script brings up itself), then
-db-restart alone on PostgreSQL (its connection pool waits for the database instead of failing at once). Each
+One `drill.sh all` on MySQL (the four drills in sequence on a 3-tier the script brings up itself); then, on
+that running MySQL layout, a --db or --port that differs from it is refused with nothing touched; then
+db-restart alone on PostgreSQL from no layout (its connection pool waits for the database instead of
+failing at once). Each
 test asserts the exit status, that the drill's CHECK lines are there and passed, and that the numbers behind
 them were really measured (a "0 failed" over zero requests would prove nothing). How fast anything healed is
 never asserted here (the engine is shared): the drills check their own bounds (nginx: valid=10s + 2 s).
@@ -15,7 +17,7 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-from scriptrun import assert_ok, check_line, docker, printed_commands, script
+from scriptrun import assert_ok, check_line, docker, down_all_layouts, printed_commands, script
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -33,7 +35,9 @@ def mysql_all(no_layouts: None) -> Run:
 
 @pytest.fixture(scope="module")
 def postgres_db_restart(mysql_all: Run) -> Iterator[Run]:
-    """db-restart on PostgreSQL, after the MySQL run (drill.sh switches the 3-tier's database itself)."""
+    """db-restart on PostgreSQL, after the MySQL run and from no layout: drill.sh never switches a running
+    3-tier's database itself."""
+    down_all_layouts()
     yield script(
         "extras/drills/drill.sh", "db-restart", "--db", "postgres", "--port", str(WEB_PORT), timeout=600
     )
@@ -139,6 +143,28 @@ def test_layout_is_left_up_healthy_and_without_placeholders(mysql_all: Run) -> N
     assert (reply.status_code, reply.json()["message"]) == (200, "Connected to MySQL!")
     left = docker("ps", "-aq", "--filter", "label=io.docker-net-lab=drill").stdout.split()
     assert left == [], "drill.sh left its placeholder containers behind"
+
+
+def layout_ids() -> list[str]:
+    return [
+        docker("inspect", "-f", "{{.Id}}", c).stdout.strip() for c in ("database", "app-server", "web-server")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "asked"),
+    [(["--db", "postgres"], "--db postgres --port 18281"), (["--port", "18282"], "--db mysql --port 18282")],
+)
+def test_a_running_3tier_is_used_as_it_is_never_rebuilt(mysql_all: Run, args: list[str], asked: str) -> None:
+    before = layout_ids()
+    assert all(before), "the MySQL run left no 3-tier up"
+    result = script("extras/drills/drill.sh", "db-restart", *args, timeout=60)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"the 3-tier is up with MySQL on port {WEB_PORT}" in result.stderr
+    assert f"it does not rebuild it with {asked}" in result.stderr
+    assert f"--db mysql --port {WEB_PORT}" in result.stderr and "scripts/run-3tier.sh --down" in result.stderr
+    assert " $ " not in result.stderr, "a command ran although the drill refused"
+    assert layout_ids() == before, "the running 3-tier was changed"
 
 
 def test_db_restart_on_postgres(postgres_db_restart: Run) -> None:
