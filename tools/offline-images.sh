@@ -138,7 +138,7 @@ main() {
     esac
     shift
   done
-  docker info >/dev/null 2>&1 || die "no Docker engine answers; start Docker first (our machines: ../shared/docker-engine/start.sh)"
+  docker info >/dev/null 2>&1 || die "no Docker engine answers; start Docker first (Docker Desktop, or 'sudo systemctl start docker')"
   mkdir -p "$SCRATCH"
   build_base trixie
   build_base sid
