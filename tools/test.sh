@@ -83,8 +83,9 @@ main() {
   cd "$ROOT"
   if ((${#args[@]} == 0 && !all)); then
     args=(-m "not slow")
-    log "running every test not marked slow; the slow ones (Swarm, the simulated cluster, the drills, the"
-    log "benchmark, every lab section together) are skipped: run them with tools/test.sh --all, or -m slow"
+    log "running every test not marked slow; the slow ones (compose and the comparison, Swarm, the simulated"
+    log "cluster, the drills, the benchmark, hardening, every lab section together) are skipped: run them"
+    log "with tools/test.sh --all, or -m slow"
   fi
   local rc=0
   "$VENV/bin/python" -m pytest ${args[@]+"${args[@]}"} || rc=$?

@@ -36,6 +36,7 @@ WEB_PORT = 18080  # not 80: a learner's own web server may hold it; the default 
 ENGINES = ["postgres", "mysql"]
 
 
+@pytest.mark.slow  # each engine: the layout, a rerun, its replay (30-40 s)
 @pytest.mark.parametrize("engine", ENGINES)
 def test_webapp_layout_on_each_engine(engine: str) -> None:
     try:
@@ -64,6 +65,7 @@ def test_webapp_layout_on_each_engine(engine: str) -> None:
     assert labelled("network") == []
 
 
+@pytest.mark.slow  # the offline kit's checks, then a whole 3-tier on port 80
 def test_default_port_80_and_the_offline_flag() -> None:
     """The README's first command as written (port 80), with --offline building/reusing the stand-ins."""
     env_without_images = {k: v for k, v in os.environ.items() if not k.endswith("_IMAGE")}

@@ -10,7 +10,8 @@ import pytest
 from labenv import LAB_LABEL
 from scriptrun import assert_ok, docker, script
 
-pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("no_layouts")]
+# slow: a layout is built for each case (about 50 s in all)
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.usefixtures("no_layouts")]
 
 # layout -> (its script, a port of the test's own, its data volume on the script's default engine)
 LAYOUTS = {

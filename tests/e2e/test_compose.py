@@ -15,7 +15,8 @@ from labenv import REPO
 from scriptrun import assert_ok, labelled, script, secrets_in_inspect
 from testcontainers.compose import DockerCompose
 
-pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("no_layouts")]
+# slow: every comparison builds a layout twice (35-70 s each)
+pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.usefixtures("no_layouts")]
 
 
 @pytest.mark.parametrize("layout", ["3tier", "webapp"])

@@ -18,7 +18,8 @@ import pytest
 import requests
 from scriptrun import assert_ok, docker, inspect, processes, script, secrets_in_inspect, wrk
 
-pytestmark = pytest.mark.e2e
+# slow: both 3-tier builds, by hand and through compose, come up first (about 100 s)
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 WEB_PORT = 18290
 LAYOUTS = {"by-hand": ["run-3tier.sh"], "compose": ["run-compose.sh", "3tier"]}

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 from labenv import REPO
 
-pytestmark = pytest.mark.e2e
+# slow: a clone with a venv of its own (about 50 s)
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 def git(*args: str, cwd: Path) -> str:
