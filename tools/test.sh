@@ -3,7 +3,7 @@
 # end-to-end, on a real Docker engine.
 #
 # Usage: tools/test.sh [--all] [PYTEST_ARGS...]
-#   tools/test.sh                 # lint, then every test not marked slow (about 10 minutes on 2 cores)
+#   tools/test.sh                 # lint, then every test not marked slow (about 8 minutes on 2 cores)
 #   tools/test.sh --all           # lint, then every test, slow ones included (about 40 minutes)
 #   tools/test.sh -m unit         # lint, then the unit tests only (seconds; no engine needed)
 #   tools/test.sh -k mysql -x     # any pytest arguments pass through (then the default selection is off)
