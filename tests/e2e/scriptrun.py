@@ -8,6 +8,8 @@ import re
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -266,3 +268,13 @@ def readme_block(readme: Path, name: str) -> str:
 def one_line(cmd: list[str]) -> str:
     """A printed command's lines joined back into one line, without the ` \\` continuations."""
     return " ".join(line.removesuffix(" \\") for line in cmd)
+
+
+@contextmanager
+def layout_up(name: str, port: int) -> Iterator[None]:
+    """A layout up through its script (run-3tier.sh, run-webapp.sh) on PORT; removed with its data after."""
+    try:
+        assert_ok(script(name, "--port", str(port)))
+        yield
+    finally:
+        assert_ok(script(name, "--down", "--volumes"))

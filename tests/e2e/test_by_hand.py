@@ -17,16 +17,18 @@ from pathlib import Path
 
 import pytest
 import requests
-from labenv import REPO, wait_until
+from labenv import REPO
 from scriptrun import (
     assert_ok,
     assert_replays_to_the_same_layout,
     docker,
     labelled,
+    layout_up,
     learner_view,
     printed_commands,
     readme_block,
     script,
+    wait_healthy,
 )
 from toolimages import tool_run
 
@@ -213,21 +215,11 @@ def browse(out: Path, url: str = "http://web-server/") -> tuple[dict[str, Elemen
     return by_id(result.stdout), (out / "page.png").read_bytes()
 
 
-def wait_healthy(name: str, timeout: float = 90) -> None:
-    def healthy() -> bool:
-        return docker("inspect", "-f", "{{.State.Health.Status}}", name).stdout.strip() == "healthy"
-
-    assert wait_until(healthy, timeout), docker("logs", "--tail", "30", name).stderr
-
-
 @pytest.fixture(scope="class")
 def three_tier() -> Iterator[None]:
     """The 3-tier on PostgreSQL (the script's default) for the page tests; removed with its data after."""
-    try:
-        assert_ok(script("run-3tier.sh", "--port", str(WEB_PORT)))
+    with layout_up("run-3tier.sh", WEB_PORT):
         yield
-    finally:
-        assert_ok(script("run-3tier.sh", "--down", "--volumes"))
 
 
 @pytest.mark.usefixtures("three_tier")
@@ -250,7 +242,7 @@ class TestThePageInHeadlessChromium:
             page, _ = browse(tmp_path)
         finally:
             assert_ok(docker("start", "app-server"))
-            wait_healthy("app-server")
+            wait_healthy("app-server", timeout=90)
         assert page["status"].text == "error"
         assert "hidden" not in page["error"].attrs, "the error box shows"
         assert page["error-status"].text == "502"

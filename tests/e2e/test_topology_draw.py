@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from labenv import REPO
-from scriptrun import assert_ok, script
+from scriptrun import assert_ok, layout_up
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.usefixtures("no_layouts")]
 
@@ -33,20 +33,14 @@ def draw(*args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def three_tier() -> Iterator[None]:
-    try:
-        assert_ok(script("run-3tier.sh", "--port", str(WEB_PORT)))
+    with layout_up("run-3tier.sh", WEB_PORT):
         yield
-    finally:
-        assert_ok(script("run-3tier.sh", "--down", "--volumes"))
 
 
 @pytest.fixture(scope="module")
 def webapp() -> Iterator[None]:
-    try:
-        assert_ok(script("run-webapp.sh", "--port", str(APP_PORT)))
+    with layout_up("run-webapp.sh", APP_PORT):
         yield
-    finally:
-        assert_ok(script("run-webapp.sh", "--down", "--volumes"))
 
 
 def test_the_3tier_drawing_shows_networks_containers_ports_and_isolation(three_tier: None) -> None:
