@@ -21,7 +21,7 @@ set -Eeuo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OFFLINE=$ROOT/offline
 WHEELS=$ROOT/app_server/wheels
-SCRATCH=${OFFLINE_SCRATCH:-/var/tmp/lab-offline-rootfs}
+SCRATCH=''   # a private folder (mktemp -d, mode 0700) for the debootstrap trees, made when one is needed
 
 # variable  tag  base-suite  folder under offline/
 STANDINS=(
@@ -79,8 +79,12 @@ build_base() {
   local suite=$1 tag=lab-offline/debian:$1 dir
   if image_exists "$tag" && [[ $REBUILD == 0 ]]; then log "base $tag exists, reusing"; return; fi
   need_debootstrap
+  if [[ -z $SCRATCH ]]; then
+    SCRATCH=$(mktemp -d "${TMPDIR:-/var/tmp}/lab-offline.XXXXXX") || die "could not make a temporary folder"
+    trap 'rm -rf "$SCRATCH"' EXIT
+  fi
   dir=$SCRATCH/$suite
-  rm -rf "$dir" && mkdir -p "$dir"
+  mkdir "$dir"
   log "debootstrap --variant=minbase $suite $dir $(mirror)  (about half a minute)"
   debootstrap --variant=minbase "$suite" "$dir" "$(mirror)" >"$SCRATCH/debootstrap-$suite.log" 2>&1 \
     || { tail -n 20 "$SCRATCH/debootstrap-$suite.log" >&2; die "debootstrap $suite failed (log above)"; }
@@ -139,7 +143,6 @@ main() {
     shift
   done
   docker info >/dev/null 2>&1 || die "no Docker engine answers; start Docker first (Docker Desktop, or 'sudo systemctl start docker')"
-  mkdir -p "$SCRATCH"
   build_base trixie
   build_base sid
   for entry in "${STANDINS[@]}"; do
