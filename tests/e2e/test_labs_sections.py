@@ -1,5 +1,6 @@
-"""scripts/lab.sh SECTION end to end on a real engine, for the sections bridge, custom, host, ipv6, commands,
-ports and security; and the skip of a section the engine cannot show (Docker Desktop, an old engine).
+"""scripts/lab.sh SECTION end to end on a real engine, for the sections bridge, host, none, custom, ipv6,
+commands, ports and security; and the skip of a section the engine cannot show (Docker Desktop, an old
+engine).
 
 Each test runs one section and asserts what a learner would see: exit 0, every claim of the section as a
 `CHECK PASS` line (matched on a distinctive part of its text, so a renamed or dropped claim fails too), the
@@ -52,6 +53,20 @@ SECTIONS = {
             r"cannot ping container2 by name \(ping exits [1-9]",
         ],
     ),
+    "none": Section(
+        claims=[
+            "isolated has only the loopback interface",
+            "isolated has no default route",
+            "none-target has an address on the default bridge",
+            "from the default bridge, none-peer pings none-target",
+            "isolated cannot ping that same address",
+        ],
+        commands=["docker run -d --network none --name isolated"],
+        patterns=[
+            r"isolated has only the loopback interface \(saw: lo\)",
+            r"pings none-target \(\d+\.\d+\.\d+\.\d+\)",
+        ],
+    ),
     "custom": Section(
         claims=[
             "web pings db by name on my-network",
@@ -72,6 +87,10 @@ SECTIONS = {
             "docker network create",
             "docker network connect my-network my-container",
             "docker network disconnect my-network my-container",
+        ],
+        patterns=[
+            r"resolves from db to web's address on my-network \(\d+\.\d+\.\d+\.\d+\)",
+            r"after connect: my-container has an address on my-network \(\d+\.\d+\.\d+\.\d+\)",
         ],
     ),
     "host": Section(
@@ -129,6 +148,8 @@ SECTIONS = {
             "docker network rm my-app-network",
             f"docker network prune -f --filter label={LAB_LABEL}=lab-commands",
         ],
+        # the networks the lab read back from docker inspect, not the ones it meant to make
+        patterns=[r"on bridge and my-app-network \(bridge my-app-network\)", r"on bridge only \(bridge\)$"],
     ),
     "ports": Section(
         claims=[
@@ -224,8 +245,9 @@ def test_section_checks_each_claim_it_owns(section_run) -> None:
 def test_section_reports_what_it_observed(section_run) -> None:
     name, result = section_run
     passed = "\n".join(line for line in check_lines(result.stdout) if line.startswith("CHECK PASS"))
+    assert SECTIONS[name].patterns, f"section {name} lists no observation to match: add its patterns above"
     for pattern in SECTIONS[name].patterns:
-        assert re.search(pattern, passed), f"no PASS line matches {pattern!r}\n{passed}"
+        assert re.search(pattern, passed, re.M), f"no PASS line matches {pattern!r}\n{passed}"
 
 
 def test_section_prints_the_commands_it_runs(section_run) -> None:

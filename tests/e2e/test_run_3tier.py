@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 import requests
-from labenv import REPO
+from labenv import REPO, TEST_LABEL, image
 from scriptrun import (
     assert_ok,
     assert_replays_to_the_same_layout,
@@ -96,6 +96,46 @@ def test_3tier_isolation_as_the_tutorial_says(three_tier) -> None:
         assert "CHECK PASS" in line, line
     # Independently of the script's own checks, what is published (docker port, HostConfig.PortBindings) is
     # checked on this layout and the compose one in test_hardening.py.
+
+
+def networks_of(name: str) -> list[str]:
+    got = docker("inspect", "-f", "{{range $n, $_ := .NetworkSettings.Networks}}{{$n}} {{end}}", name)
+    assert got.returncode == 0, got.stderr
+    return sorted(got.stdout.split())
+
+
+def test_3tier_connect_puts_app_server_on_both_networks(three_tier) -> None:
+    """The tutorial's `docker network connect frontend-net app-server`: it ran, after app-server was created
+    on backend-net; app-server is then on both networks (web-server and database on one each), and from
+    web-server's own network namespace the name app-server answers with its frontend-net address, on which
+    the app serves."""
+    _, first = three_tier
+    cmds = [one_line(cmd) for cmd in printed_commands(first.stderr)]
+    created = next(i for i, c in enumerate(cmds) if "--name app-server" in c)
+    assert "--network backend-net" in cmds[created], cmds[created]
+    assert "docker network connect frontend-net app-server" in cmds[created + 1 :], cmds
+    assert networks_of("app-server") == ["backend-net", "frontend-net"]
+    assert networks_of("web-server") == ["frontend-net"]
+    assert networks_of("database") == ["backend-net"]
+    front = docker(
+        "inspect", "-f", '{{(index .NetworkSettings.Networks "frontend-net").IPAddress}}', "app-server"
+    )
+    assert front.returncode == 0 and front.stdout.strip(), front.stderr
+    probe = [
+        "run",
+        "--rm",
+        "--label",
+        f"{TEST_LABEL}=1",
+        "--network",
+        "container:web-server",
+        image("TOOLBOX_IMAGE"),
+    ]
+    resolved = docker(*probe, "getent", "hosts", "app-server")
+    assert resolved.returncode == 0, resolved.stderr
+    assert resolved.stdout.split()[0] == front.stdout.strip(), resolved.stdout
+    served = docker(*probe, "wget", "-q", "-O", "-", "-T", "10", f"http://{front.stdout.strip()}:3000/")
+    assert served.returncode == 0, served.stderr
+    assert '"message"' in served.stdout, served.stdout
 
 
 def test_3tier_second_run_reuses_everything_and_still_verifies(three_tier) -> None:
