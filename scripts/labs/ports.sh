@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # Section "포트 매핑": one port, two ports, every interface (0.0.0.0), a random host port found with
-# `docker port`, and UDP — each checked by connecting on 127.0.0.1.
+# `docker port`, and UDP — each checked by connecting on 127.0.0.1; 0.0.0.0 also from a container of ours, through
+# the host's address on the default bridge.
 # Host ports are chosen free at run time (the tutorial's 8080/8443/514 may be taken, and 514 is privileged).
 # Sourced by scripts/lab.sh, which provides lib.sh (run, check, probe ...) and removes what this made.
 # shellcheck disable=SC2034  # LAB_TITLE is read by lab.sh
@@ -20,8 +21,20 @@ answers() { wait_http "$1" 20 && http_has "$1" nginx; }
 # (A here-string, not `docker port | grep -q`: with pipefail an early-quitting grep can fail the pipeline.)
 mapped() { grep -qxF -- "$3" <<<"$(docker port "$1" "$2")"; }
 
+# recorded NAME PORT/PROTO HOST_PORT: the container's own record (docker inspect .NetworkSettings.Ports)
+# binds PORT/PROTO to HOST_PORT — what `docker port` reads is checked against the engine's record.
+recorded() {
+  local ports
+  PROBE="docker inspect -f '{{json .NetworkSettings.Ports}}' $1"
+  ports=$(docker inspect -f "{{range (index .NetworkSettings.Ports \"$2\")}}{{.HostPort}} {{end}}" "$1") || return 1
+  [[ -n $3 && " $ports" == *" $3 "* ]]
+}
+
+# fetch_from NAME URL: NAME (a container of ours) gets an HTTP answer from URL.
+fetch_from() { PROBE="docker exec $1 wget -q -O /dev/null -T 5 $2"; docker exec "$1" wget -q -O /dev/null -T 5 "$2"; }
+
 lab_main() {
-  require_free container web-single web-two web-all web-default web-random syslog
+  require_free container web-single web-two web-all web-default web-random syslog ports-peer
   local p1 p2 p3 p4 p5 p_udp random_port
   pick_port p1; pick_port p2; pick_port p3; pick_port p4; pick_port p5; pick_port p_udp
 
@@ -52,6 +65,17 @@ lab_main() {
     mapped web-all 80/tcp "0.0.0.0:$p4"
   check "curl http://127.0.0.1:$p4/ reaches web-all (loopback is one of every interface)" \
     answers "http://127.0.0.1:$p4/"
+  log "  Another interface of this host: its address on the default bridge (the gateway), seen from a container"
+  log "  of ours, ports-peer. A 0.0.0.0 binding answers there; web-single's 127.0.0.1 binding does not."
+  toolbox ports-peer
+  local gateway
+  gateway=$(docker network inspect -f '{{range .IPAM.Config}}{{.Gateway}}{{end}}' bridge) || gateway=''
+  check "the default bridge has a gateway address (${gateway:-none}): the host's own interface there" \
+    test -n "$gateway"
+  check "from ports-peer, http://$gateway:$p4/ reaches web-all: 0.0.0.0 is every interface, not only loopback" \
+    eval '[[ -n $gateway ]] && fetch_from ports-peer "http://$gateway:$p4/"'
+  check "from ports-peer, http://$gateway:$p1/ gets no answer: web-single's 127.0.0.1 binding is loopback only" \
+    eval '[[ -n $gateway ]] && not fetch_from ports-peer "http://$gateway:$p1/"'
   log "  The tutorial's first form, -p 8080:80 with no address, is the same thing: every interface."
   nginx_on web-default -p "$p5:80"
   check "web-default (-p $p5:80, no address) is on 0.0.0.0 too ($(docker port web-default 80 | xargs))" \
@@ -66,8 +90,8 @@ lab_main() {
   run docker port web-random >&2
   run docker port web-random 80 >&2
   random_port=$(docker port web-random 80 | head -n 1 | sed 's/.*://')
-  check "docker port web-random 80 shows the host port Docker picked (127.0.0.1:${random_port:-?})" \
-    eval '[[ -n $random_port ]] && mapped web-random 80/tcp "127.0.0.1:$random_port"'
+  check "docker port web-random 80 shows the host port Docker picked (${random_port:-?}, as inspect records)" \
+    eval '[[ -n $random_port ]] && recorded web-random 80/tcp "$random_port"'
   check "curl http://127.0.0.1:${random_port:-?}/ reaches web-random on that port" \
     eval '[[ -n $random_port ]] && answers "http://127.0.0.1:$random_port/"'
 

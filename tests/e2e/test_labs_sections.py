@@ -161,6 +161,9 @@ SECTIONS = {
             "nginx does not listen on 443 without a TLS config",
             "web-all: 80/tcp is mapped to 0.0.0.0:",
             "reaches web-all (loopback is one of every interface)",
+            "the default bridge has a gateway address",
+            "reaches web-all: 0.0.0.0 is every interface, not only loopback",
+            "gets no answer: web-single's 127.0.0.1 binding is loopback only",
             "web-default (-p",
             "docker port web-random 80 shows the host port Docker picked",
             "reaches web-random on that port",
@@ -168,7 +171,11 @@ SECTIONS = {
             "a datagram sent from the host to 127.0.0.1:",
         ],
         commands=["-p 0.0.0.0:", "-p 127.0.0.1::80", "docker port web-random 80", ":514/udp"],
-        patterns=[r"web-default \(-p \d+:80, no address\) is on 0\.0\.0\.0 too"],
+        patterns=[
+            r"web-default \(-p \d+:80, no address\) is on 0\.0\.0\.0 too",
+            r"from ports-peer, http://\d+\.\d+\.\d+\.\d+:\d+/ reaches web-all",
+            r"Docker picked \(\d+, as inspect records\)",
+        ],
     ),
     "security": Section(
         claims=[
