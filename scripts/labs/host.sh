@@ -64,7 +64,6 @@ lab_main() {
   run_capture curl -sSI "$url"
   check "curl $url from the host reaches nginx in the container ($(head -n 1 <<<"$RUN_OUT" | tr -d '\r')), with no -p" \
     http_has "$url" nginx
-  check "web publishes no port (docker port web is empty): there is nothing to map" not_published web
   check "web's network mode is host ($(docker inspect -f '{{.HostConfig.NetworkMode}}' web))" \
     test "$(docker inspect -f '{{.HostConfig.NetworkMode}}' web)" = host
 
@@ -87,4 +86,9 @@ lab_main() {
     grep -q 'Published ports are discarded when using host network mode' <<<"$RUN_OUT"
   check "host-with-p still runs, with no port mapping (docker port is empty)" not_published host-with-p
   check "nothing listens on 127.0.0.1:$p_port (the -p mapping was never made)" not port_busy "$p_port"
+
+  step "2. Host: the port was web's own socket, not a mapping"
+  run docker stop web >/dev/null
+  check "after docker stop web, $url no longer answers: web's own socket served it (docker port web: empty)" \
+    eval 'not http_has "$url" nginx && [[ -z $(docker port web) ]]'
 }

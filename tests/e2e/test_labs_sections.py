@@ -96,15 +96,15 @@ SECTIONS = {
     "host": Section(
         claims=[
             "from the host reaches nginx in the container",
-            "web publishes no port",
             "web's network mode is host",
             "web's interfaces are the host's",
             "a container on the default bridge sees only lo and eth0",
             "docker run warns: 'Published ports are discarded when using host network mode'",
             "host-with-p still runs, with no port mapping",
             "the -p mapping was never made",
+            "after docker stop web, http://127.0.0.1:",
         ],
-        commands=["docker run -d --network host --name web"],
+        commands=["docker run -d --network host --name web", "docker stop web"],
         patterns=[r"reaches nginx in the container \(HTTP/1\.1 200"],
     ),
     "ipv6": Section(
