@@ -38,6 +38,8 @@ parse_args() {
     shift
   done
   [[ -n $TARGET ]] || usage_error "name the container to look at (docker ps lists the running ones)"
+  [[ $TARGET =~ ^[A-Za-z0-9][A-Za-z0-9_.-]*$ ]] \
+    || usage_error "'$TARGET' is not a container name (letters, digits, _ . -; docker ps lists the names)"
   if ((offline)); then use_offline_images; fi
 }
 
