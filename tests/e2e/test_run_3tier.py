@@ -6,6 +6,8 @@ learner would see: exit codes, CHECK lines, JSON through nginx, isolation, and w
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 import time
 from collections.abc import Iterator
@@ -96,6 +98,26 @@ def test_3tier_isolation_as_the_tutorial_says(three_tier) -> None:
         assert "CHECK PASS" in line, line
     # Independently of the script's own checks, what is published (docker port, HostConfig.PortBindings) is
     # checked on this layout and the compose one in test_hardening.py.
+
+
+def networks_of(name: str) -> dict[str, str]:
+    """A container's networks and its address on each, from .NetworkSettings.Networks."""
+    nets = json.loads(docker("inspect", "-f", "{{json .NetworkSettings.Networks}}", name).stdout)
+    return {net: info["IPAddress"] for net, info in nets.items()}
+
+
+def test_3tier_connect_puts_app_server_on_both_networks(three_tier) -> None:
+    """The tutorial's `docker network connect frontend-net app-server`: app-server gets an address on
+    frontend-net beside backend-net, web-server (frontend-net only) resolves app-server to that address,
+    and reaches it: the API answers through nginx."""
+    app, web = networks_of("app-server"), networks_of("web-server")
+    assert sorted(app) == ["backend-net", "frontend-net"], app
+    assert list(web) == ["frontend-net"], web
+    assert re.fullmatch(r"\d+\.\d+\.\d+\.\d+", app["frontend-net"]), app
+    resolved = docker("exec", "web-server", "getent", "hosts", "app-server")
+    assert resolved.returncode == 0, resolved.stderr
+    assert resolved.stdout.split()[0] == app["frontend-net"], (resolved.stdout, app)
+    assert requests.get(f"http://127.0.0.1:{WEB_PORT}/api/", timeout=10).status_code == 200
 
 
 def test_3tier_second_run_reuses_everything_and_still_verifies(three_tier) -> None:

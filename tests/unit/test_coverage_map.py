@@ -4,6 +4,8 @@ step) and to tests that exist. The rows against the tutorial's text: tests/tutor
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,7 @@ pytestmark = pytest.mark.unit
 
 ERRATA = REPO / "docs" / "errata.md"
 TEST_REF = re.compile(r"`(tests/[\w/]+\.py)::(\w+)(?:\[([\w-]+)\])?`")
+NODE_ID = re.compile(r"`(tests/[\w/]+\.py::\w+(?:\[[\w-]+\])?)`")
 
 
 def test_rows_are_numbered_1_to_n() -> None:
@@ -60,3 +63,22 @@ def test_korean_errata_has_the_same_entries_in_the_same_order() -> None:
         return re.findall(r'<a id="([\w-]+)"></a>', path.read_text(encoding="utf-8"))
 
     assert anchors(REPO / "docs" / "errata.ko.md") == anchors(ERRATA)
+
+
+def test_every_node_id_named_is_one_pytest_collects() -> None:
+    """Each `tests/...::test_...[param]` of the checked-by column, exactly as `pytest --collect-only -q`
+    prints it (a parametrized test must name its case). Collection needs no engine."""
+    named = {n: NODE_ID.findall(checked_by) for n, *_, checked_by in rows()}
+    files = sorted({node.split("::")[0] for ids in named.values() for node in ids})
+    collected = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", *files],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert collected.returncode == 0, collected.stdout + collected.stderr
+    ids = set(collected.stdout.split())
+    unknown = {n: [node for node in nodes if node not in ids] for n, nodes in named.items()}
+    assert {n: nodes for n, nodes in unknown.items() if nodes} == {}
