@@ -141,6 +141,7 @@ SECTIONS = {
             "web-all: 80/tcp is mapped to 0.0.0.0:",
             "reaches web-all (loopback is one of every interface)",
             "web-default (-p",
+            "docker port web-random lists exactly the bindings docker inspect holds",
             "docker port web-random 80 shows the host port Docker picked",
             "reaches web-random on that port",
             "syslog: 514/udp is mapped to 127.0.0.1:",
