@@ -54,6 +54,8 @@ SECTIONS = {
     ),
     "custom": Section(
         claims=[
+            "as written, db exits with a failure",
+            "as written, db's arguments hold -e",
             "web pings db by name on my-network",
             "db pings web by name on my-network",
             "web opens db:3306 by name",
