@@ -16,6 +16,19 @@ not_found() {
   docker exec "$1" getent hosts "$2" || rc=$?
   ((rc == 2))
 }
+# wait_exited NAME: until NAME has stopped, at most 60 s (the check after it says whether it did).
+wait_exited() {
+  local i
+  for ((i = 0; i < 60; i++)); do
+    [[ $(docker inspect -f '{{.State.Status}}' "$1") == exited ]] && return 0
+    sleep 1
+  done
+}
+# exited_nonzero NAME: NAME has stopped, with a non-zero exit code.
+exited_nonzero() { [[ $(docker inspect -f '{{.State.Status}}' "$1") == exited && $(exit_code_of "$1") != 0 ]]; }
+exit_code_of() { docker inspect -f '{{.State.ExitCode}}' "$1"; }
+# args_hold_e NAME: the container's arguments (after the image) begin with -e MYSQL_ROOT_PASSWORD=secret.
+args_hold_e() { [[ $(docker inspect -f '{{json .Args}}' "$1") == '["-e","MYSQL_ROOT_PASSWORD=secret"]' ]]; }
 uses_embedded_dns() { docker exec "$1" grep -q '^nameserver 127.0.0.11$' /etc/resolv.conf; }
 
 lab_main() {
@@ -29,7 +42,14 @@ lab_main() {
   step "4. Custom Bridge: docker run -d --network my-network --name web nginx / --name db mysql:5.7"
   # shellcheck disable=SC2046  # labels() is a list of words by design
   run docker run -d --network my-network --name web $(labels) "$NGINX_IMAGE" >/dev/null
-  log "  tutorial: docker run -d --network my-network --name db mysql:5.7 -e MYSQL_ROOT_PASSWORD=secret;"
+  log "  tutorial: docker run -d --network my-network --name db mysql:5.7 -e MYSQL_ROOT_PASSWORD=secret."
+  log "  As written (the MySQL image for mysql:5.7): -e after the image name is an argument to the container."
+  # shellcheck disable=SC2046
+  run docker run -d --network my-network --name db $(labels) "$MYSQL_IMAGE" -e MYSQL_ROOT_PASSWORD=secret >/dev/null
+  wait_exited db
+  check "as written, db exits with a failure (exit code $(exit_code_of db))" exited_nonzero db
+  check "as written, db's arguments hold -e ($(docker inspect -f '{{json .Args}}' db))" args_hold_e db
+  remove_ours container db
   log "  we run a listener of ours on 3306 instead, because that line fails twice (errata): -e after the image"
   log "  name is passed to mysqld as an argument, so MySQL sees no password and exits; and mysql:5.7 is"
   log "  end-of-life. (Fixed form: docker run -d --network my-network --name db -e MYSQL_ROOT_PASSWORD=secret"

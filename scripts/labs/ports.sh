@@ -20,6 +20,15 @@ answers() { wait_http "$1" 20 && http_has "$1" nginx; }
 # mapped NAME PORT/PROTO HOST_IP:HOST_PORT: `docker port` shows exactly that binding (among others).
 # (A here-string, not `docker port | grep -q`: with pipefail an early-quitting grep can fail the pipeline.)
 mapped() { grep -qxF -- "$3" <<<"$(docker port "$1" "$2")"; }
+# port_matches_inspect NAME: `docker port NAME` lists exactly the bindings `docker inspect` holds
+# (.NetworkSettings.Ports), as PORT/PROTO -> HOST_IP:HOST_PORT lines, and at least one.
+port_matches_inspect() {
+  local shown held
+  shown=$(docker port "$1" | sort)
+  held=$(docker inspect -f '{{range $p, $b := .NetworkSettings.Ports}}{{range $b}}{{$p}} -> {{.HostIp}}:{{.HostPort}}
+{{end}}{{end}}' "$1" | sed '/^$/d' | sort)
+  [[ -n $held && $shown == "$held" ]]
+}
 
 # recorded NAME PORT/PROTO HOST_PORT: the container's own record (docker inspect .NetworkSettings.Ports)
 # binds PORT/PROTO to HOST_PORT — what `docker port` reads is checked against the engine's record.
@@ -90,6 +99,8 @@ lab_main() {
   run docker port web-random >&2
   run docker port web-random 80 >&2
   random_port=$(docker port web-random 80 | head -n 1 | sed 's/.*://')
+  check "docker port web-random lists exactly the bindings docker inspect holds ($(docker port web-random | xargs))" \
+    port_matches_inspect web-random
   check "docker port web-random 80 shows the host port Docker picked (${random_port:-?}, as inspect records)" \
     eval '[[ -n $random_port ]] && recorded web-random 80/tcp "$random_port"'
   check "curl http://127.0.0.1:${random_port:-?}/ reaches web-random on that port" \

@@ -141,6 +141,8 @@ def little_layout() -> Iterator[dict[str, str]]:
         ip_on = f'{{{{(index .NetworkSettings.Networks "{names["net"]}").IPAddress}}}}'
         for key in ("target", "web", "idle"):
             names[f"{key}_ip"] = docker("inspect", "-f", ip_on, names[key]).stdout.strip()
+            # an empty address would make "resolves to " below match any line
+            assert re.fullmatch(IP, names[f"{key}_ip"]), (key, names[f"{key}_ip"])
         yield names
     finally:
         docker("rm", "-f", "-v", names["target"], names["web"], names["idle"])

@@ -69,6 +69,8 @@ SECTIONS = {
     ),
     "custom": Section(
         claims=[
+            "as written, db exits with a failure",
+            "as written, db's arguments hold -e",
             "web pings db by name on my-network",
             "db pings web by name on my-network",
             "web opens db:3306 by name",
@@ -165,6 +167,7 @@ SECTIONS = {
             "reaches web-all: 0.0.0.0 is every interface, not only loopback",
             "gets no answer: web-single's 127.0.0.1 binding is loopback only",
             "web-default (-p",
+            "docker port web-random lists exactly the bindings docker inspect holds",
             "docker port web-random 80 shows the host port Docker picked",
             "reaches web-random on that port",
             "syslog: 514/udp is mapped to 127.0.0.1:",
