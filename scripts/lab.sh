@@ -34,6 +34,36 @@ engine_major() {
   [[ $v =~ ^[0-9]+$ ]] && echo "$v" || echo 0
 }
 
+# --- the tutorial's `mysql:5.7` lines, for the sections that run them ------------------------------------
+
+# wait_exited NAME: until NAME has stopped, at most 60 s (the check after it says whether it did).
+wait_exited() {
+  local i
+  for ((i = 0; i < 60; i++)); do
+    [[ $(docker inspect -f '{{.State.Status}}' "$1") == exited ]] && return 0
+    sleep 1
+  done
+}
+exit_code_of() { docker inspect -f '{{.State.ExitCode}}' "$1"; }
+# exited_nonzero NAME: NAME has stopped, with a non-zero exit code.
+exited_nonzero() { [[ $(docker inspect -f '{{.State.Status}}' "$1") == exited && $(exit_code_of "$1") != 0 ]]; }
+
+# mysql_as_written NAME RUN_OPTIONS...: the tutorial's `docker run -d RUN_OPTIONS mysql:5.7` (RUN_OPTIONS
+# hold --name NAME), as written, with the MySQL image: with no password variable the image's entrypoint
+# refuses to initialise and the container exits. Checked, then removed.
+mysql_as_written() {
+  local name=$1; shift
+  log "  as written (the MySQL image for mysql:5.7, no password variable):"
+  # shellcheck disable=SC2046  # labels() is a list of words by design
+  run docker run -d "$@" $(labels) "$MYSQL_IMAGE" >/dev/null
+  wait_exited "$name"
+  check "as written, $name exits with a failure (exit code $(exit_code_of "$name")): no password variable" \
+    exited_nonzero "$name"
+  log "  its log says why:"
+  docker logs --tail 4 "$name" 2>&1 | tr -d '\r' | sed 's/^/    | /' >&2 || true
+  remove_ours container "$name"
+}
+
 # The sections in tutorial order: each is scripts/labs/NAME.sh defining LAB_TITLE and lab_main.
 sections() {
   local f

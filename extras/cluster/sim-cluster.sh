@@ -313,8 +313,7 @@ verify() {
   check "docker node ls on node1: $ready of $NODES nodes Ready" test "$ready" -eq "$NODES"
   check "$MANAGERS manager(s), one of them the leader" \
     test "$(q 1 docker node ls --filter role=manager -q | wc -l)" -eq "$MANAGERS"
-  log "  $ curl -s $base/api/"
-  curl -sS --max-time 10 "$base/api/" >&2 && echo >&2 || true
+  run curl -s --max-time 10 "$base/api/" >&2 && echo >&2 || true
   check "GET $base/api/ answers through nginx on node1 ('Connected to $(engine_title "$ENGINE")!')" \
     http_has "$base/api/" "\"Connected to $(engine_title "$ENGINE")!\""
   nodes_seen=$(served_by 30 | sort | uniq -c | awk '{printf "%s%s x%s", sep, $2, $1; sep = ", "}')
@@ -325,19 +324,22 @@ verify() {
   check "nginx on node1 reached app tasks on other hosts ($others other host(s)): cross-host overlay traffic" \
     test "$others" -ge 1
   check "from node1, every app task answers on its own address (tasks.app-server, over VXLAN)" each_task_answers
-  web=$(tasks web-server | awk '$1 == "node1" {print $2}' | tail -n1)
-  check "web-server runs on node1 (its placement constraint)" test -n "$web"
-  check "web-server cannot resolve 'database' (not on backend-net)" not probe_on 1 "${web:-none}" getent hosts database
-  # Not probed by address: a container on an overlay has a default route (docker_gwbridge -> the host ->
-  # this machine's own uplink), so a connection to a backend-net address from outside that network would
-  # leave this machine. Its network list tells the same truth without sending a packet.
-  check "web-server has no interface on backend-net (only ${STACK}_frontend-net)" \
-    test "$(q 1 docker inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}' "${web:-none}" 2>/dev/null)" \
-    = "${STACK}_frontend-net "
   dbp=$(db_port "$ENGINE")
   read -r app_node app < <(tasks app-server | grep -v "^node$(db_node) " | tail -n1)
   check "app-server on ${app_node:-?} resolves 'database' and opens its port $dbp on node$(db_node) (backend-net)" \
     probe_on "${app_node#node}" "${app:-none}" nc -z -w 3 database "$dbp"
+  web=$(tasks web-server | awk '$1 == "node1" {print $2}' | tail -n1)
+  check "web-server runs on node1 (its placement constraint)" test -n "$web"
+  check "web-server's resolver answers: it resolves 'app-server' (frontend-net)" \
+    eval '[[ -n $web ]] && probe_on 1 "$web" getent hosts app-server'
+  check "web-server cannot resolve 'database' (not on backend-net)" \
+    eval '[[ -n $web ]] && ! probe_on 1 "$web" getent hosts database'
+  # Not probed by address: a container on an overlay has a default route (docker_gwbridge -> the host ->
+  # this machine's own uplink), so a connection to a backend-net address from outside that network would
+  # leave this machine. Its network list tells the same truth without sending a packet.
+  check "web-server has no interface on backend-net (only ${STACK}_frontend-net)" \
+    test "$(q 1 docker inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}' "$web" 2>/dev/null)" \
+    = "${STACK}_frontend-net "
 }
 
 # --- drills -------------------------------------------------------------------------------------------

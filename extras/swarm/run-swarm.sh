@@ -203,8 +203,7 @@ each_task_answers() {
 verify() {
   step "4. 확인 / verify: through nginx, across the replicas, over the overlay networks"
   local base="http://127.0.0.1:$HOST_PORT" web app distinct tasks vip
-  log "  $ curl -s $base/api/"
-  curl -sS --max-time 10 "$base/api/" >&2 && echo >&2 || true
+  run curl -s --max-time 10 "$base/api/" >&2 && echo >&2 || true
   check "GET $base/api/ answers the app's JSON through nginx ('Connected to $(engine_title "$ENGINE")!')" \
     http_has "$base/api/" "\"Connected to $(engine_title "$ENGINE")!\""
   distinct=$(served_by 30 | sort -u | wc -l)
@@ -221,9 +220,12 @@ verify() {
   fi
   check "each app-server task answers on its own address (:3000/healthz)" each_task_answers
   web=$(task_container web-server); app=$(task_container app-server)
-  check "web-server cannot resolve 'database' (not on backend-net)" not resolves "$web" database
   check "app-server resolves 'database' and opens its port (backend-net)" \
-    port_open "$app" database "$(db_port "$ENGINE")"
+    eval '[[ -n $app ]] && port_open "$app" database "$(db_port "$ENGINE")"'
+  check "web-server's resolver answers: it resolves 'app-server' (frontend-net)" \
+    eval '[[ -n $web ]] && resolves "$web" app-server'
+  check "web-server cannot resolve 'database' (not on backend-net)" \
+    eval '[[ -n $web ]] && ! resolves "$web" database'
   finish_checks
 }
 

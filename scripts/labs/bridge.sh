@@ -33,9 +33,10 @@ lab_main() {
   step "1. Bridge (기본값): docker run -d --name web nginx; docker run -d --name db mysql:5.7"
   # shellcheck disable=SC2046  # labels() is a list of words by design
   run docker run -d --name web $(labels) "$NGINX_IMAGE" >/dev/null
-  log "  tutorial: docker run -d --name db mysql:5.7; we run a listener of ours on 3306 instead, because"
+  mysql_as_written db --name db
   log "  mysql:5.7 without MYSQL_ROOT_PASSWORD (or another password variable) exits at once (erratum), and"
-  log "  mysql:5.7 is end-of-life. This step is about the network, not the database."
+  log "  mysql:5.7 is end-of-life. This step is about the network, not the database: a listener of ours on"
+  log "  3306 stands in for db."
   # shellcheck disable=SC2046
   # busybox nc keeps listening after a connection (-lk) only when it runs a program per connection (-e)
   run docker run -d --name db $(labels) "$TOOLBOX_IMAGE" nc -lk -p 3306 -e /bin/cat >/dev/null
@@ -78,6 +79,10 @@ lab_main() {
   check "container1 cannot ping container2 by name (ping exits $RUN_RC)" test "$RUN_RC" -ne 0
   check "… because the name does not resolve: getent hosts container2 in container1 says not found (exit 2)" \
     not_found container1 container2
+  local conf
+  conf=$(docker exec container1 cat /etc/resolv.conf) || conf=''
+  check "container1's /etc/resolv.conf names a resolver ($(grep -m1 '^nameserver' <<<"$conf" || echo none))" \
+    grep -q '^nameserver ' <<<"$conf"
   check "container1 has no embedded DNS (no 127.0.0.11 in /etc/resolv.conf): the default bridge has none" \
-    not docker exec container1 grep -q '^nameserver 127.0.0.11' /etc/resolv.conf
+    not grep -q '^nameserver 127\.0\.0\.11$' <<<"$conf"
 }

@@ -12,6 +12,11 @@ networks_of() { docker inspect -f '{{range $k, $v := .NetworkSettings.Networks}}
 # listed NAME: in docker network ls. (grep on a here-string, not `ls | grep -q`: with pipefail, grep -q
 # quitting early can fail the pipeline and turn a `not` check into a false pass.)
 listed() { grep -qxF -- "$1" <<<"$(docker network ls --format '{{.Name}}')"; }
+# unlisted NET: docker network ls answers, lists the built-in bridge, and does not list NET (a failed ls fails).
+unlisted() {
+  local names
+  names=$(docker network ls --format '{{.Name}}') && grep -qxF bridge <<<"$names" && ! grep -qxF -- "$1" <<<"$names"
+}
 builtins_listed() { listed bridge && listed host && listed none; }
 on_network() { [[ " $(networks_of "$1") " == *" $2 "* ]]; }                 # on_network CONTAINER NET
 
@@ -53,11 +58,11 @@ lab_main() {
     grep -qw my-app-container <<<"$(docker network inspect -f '{{range .Containers}}{{.Name}} {{end}}' my-app-network)"
   run docker network disconnect my-app-network my-app-container
   check "after disconnect, my-app-container is on bridge only ($(networks_of my-app-container))" \
-    not on_network my-app-container my-app-network
+    test "$(networks_of my-app-container)" = bridge
 
   step "네트워크 삭제: docker network rm my-app-network"
   run docker network rm my-app-network >/dev/null
-  check "my-app-network is gone from docker network ls" not listed my-app-network
+  check "my-app-network is gone from docker network ls" unlisted my-app-network
 
   step "사용하지 않는 네트워크 정리: docker network prune — with a label filter"
   log "  tutorial: docker network prune. As written it deletes EVERY network no container uses — on a"
@@ -78,12 +83,14 @@ prune_demo() {
   run docker network create $(labels) --label "$PRUNE_LABEL=yes" prune-in-use >/dev/null
   # shellcheck disable=SC2046
   run docker run -d --name prune-user --network prune-in-use $(labels) "$TOOLBOX_IMAGE" sleep 1000 >/dev/null
+  check "before the prune: prune-me, prune-keep and prune-in-use are all listed" \
+    eval 'listed prune-me && listed prune-keep && listed prune-in-use'
   run docker network prune -f --filter "label=$LAB_LABEL=$LAYOUT" --filter "label=$PRUNE_LABEL=yes" >&2
-  check "prune removed prune-me (unused, and it matches both label filters)" not listed prune-me
+  check "prune removed prune-me (unused, and it matches both label filters)" unlisted prune-me
   check "prune kept prune-keep (unused too, but without $PRUNE_LABEL=yes: the filter set the scope)" \
     listed prune-keep
   check "prune kept prune-in-use (it matches the filters, but prune never removes a network in use)" \
     listed prune-in-use
   run docker network rm prune-keep >/dev/null
-  check "prune-keep removed by name afterwards (docker network rm)" not listed prune-keep
+  check "prune-keep removed by name afterwards (docker network rm)" unlisted prune-keep
 }

@@ -16,19 +16,26 @@ not_found() {
   docker exec "$1" getent hosts "$2" || rc=$?
   ((rc == 2))
 }
-# wait_exited NAME: until NAME has stopped, at most 60 s (the check after it says whether it did).
-wait_exited() {
-  local i
-  for ((i = 0; i < 60; i++)); do
-    [[ $(docker inspect -f '{{.State.Status}}' "$1") == exited ]] && return 0
-    sleep 1
-  done
-}
-# exited_nonzero NAME: NAME has stopped, with a non-zero exit code.
-exited_nonzero() { [[ $(docker inspect -f '{{.State.Status}}' "$1") == exited && $(exit_code_of "$1") != 0 ]]; }
-exit_code_of() { docker inspect -f '{{.State.ExitCode}}' "$1"; }
 # args_hold_e NAME: the container's arguments (after the image) begin with -e MYSQL_ROOT_PASSWORD=secret.
 args_hold_e() { [[ $(docker inspect -f '{{json .Args}}' "$1") == '["-e","MYSQL_ROOT_PASSWORD=secret"]' ]]; }
+# mysql_answers NAME: MySQL in NAME answers SELECT 1 over TCP as root with the password 'secret' (the
+# temporary server of the image's first initialisation listens on no TCP port, so this means initialised).
+mysql_answers() {
+  [[ $(docker exec -e MYSQL_PWD=secret "$1" mysql -uroot -h127.0.0.1 -N -e 'SELECT 1' 2>/dev/null) == 1 ]]
+}
+# wait_mysql NAME SECONDS: until mysql_answers NAME, NAME stops, or SECONDS pass; says how long it waited.
+wait_mysql() {
+  local start=$SECONDS next=$((SECONDS + 10))
+  log "  waiting for MySQL in $1 to initialise and answer (at most ${2}s)"
+  until mysql_answers "$1"; do
+    [[ $(docker inspect -f '{{.State.Status}}' "$1") == running ]] || { log "  $1 stopped"; return 0; }
+    ((SECONDS - start < $2)) || { log "  $1 did not answer within ${2}s"; return 0; }
+    if ((SECONDS >= next)); then log "  still waiting for $1 ($((SECONDS - start))s of at most ${2}s)"
+      next=$((SECONDS + 10)); fi
+    sleep 1
+  done
+  log "  MySQL in $1 answers after $((SECONDS - start))s"
+}
 uses_embedded_dns() { docker exec "$1" grep -q '^nameserver 127.0.0.11$' /etc/resolv.conf; }
 
 lab_main() {
@@ -42,18 +49,26 @@ lab_main() {
   step "4. Custom Bridge: docker run -d --network my-network --name web nginx / --name db mysql:5.7"
   # shellcheck disable=SC2046  # labels() is a list of words by design
   run docker run -d --network my-network --name web $(labels) "$NGINX_IMAGE" >/dev/null
+  mysql_as_written db --network my-network --name db
   log "  tutorial: docker run -d --network my-network --name db mysql:5.7 -e MYSQL_ROOT_PASSWORD=secret."
   log "  As written (the MySQL image for mysql:5.7): -e after the image name is an argument to the container."
   # shellcheck disable=SC2046
   run docker run -d --network my-network --name db $(labels) "$MYSQL_IMAGE" -e MYSQL_ROOT_PASSWORD=secret >/dev/null
   wait_exited db
-  check "as written, db exits with a failure (exit code $(exit_code_of db))" exited_nonzero db
-  check "as written, db's arguments hold -e ($(docker inspect -f '{{json .Args}}' db))" args_hold_e db
+  check "-e after the image, as written: db exits with a failure (exit code $(exit_code_of db))" exited_nonzero db
+  check "-e after the image, as written: db's arguments hold -e ($(docker inspect -f '{{json .Args}}' db))" \
+    args_hold_e db
   remove_ours container db
-  log "  we run a listener of ours on 3306 instead, because that line fails twice (errata): -e after the image"
-  log "  name is passed to mysqld as an argument, so MySQL sees no password and exits; and mysql:5.7 is"
-  log "  end-of-life. (Fixed form: docker run -d --network my-network --name db -e MYSQL_ROOT_PASSWORD=secret"
-  log "  mysql:8.4.) This step is about names on the network, not the database."
+  log "  That line fails twice (errata): -e after the image name is passed to mysqld as an argument, so MySQL"
+  log "  sees no password and exits; and mysql:5.7 is end-of-life. Fixed: -e before the image (mysql:8.4):"
+  # shellcheck disable=SC2046
+  run docker run -d --network my-network --name db -e MYSQL_ROOT_PASSWORD=secret $(labels) "$MYSQL_IMAGE" >/dev/null
+  wait_mysql db 180
+  check "fixed, db runs MySQL: root logs in with the password 'secret' over TCP (SELECT 1 answered)" \
+    mysql_answers db
+  remove_ours container db
+  log "  The rest of this section is about names on the network, not the database: a listener of ours on"
+  log "  3306 stands in for db (the toolbox image has ping, which the MySQL image lacks)."
   # shellcheck disable=SC2046
   # busybox nc keeps listening after a connection (-lk) only when it runs a program per connection (-e)
   run docker run -d --network my-network --name db $(labels) "$TOOLBOX_IMAGE" nc -lk -p 3306 -e /bin/cat >/dev/null

@@ -84,7 +84,11 @@ lab_main() {
     "$TOOLBOX_IMAGE" sleep 1000
   check "docker run warns: 'Published ports are discarded when using host network mode'" \
     grep -q 'Published ports are discarded when using host network mode' <<<"$RUN_OUT"
-  check "host-with-p still runs, with no port mapping (docker port is empty)" not_published host-with-p
+  check "host-with-p still runs ($(docker inspect -f '{{.State.Status}}' host-with-p))" \
+    test "$(docker inspect -f '{{.State.Status}}' host-with-p)" = running
+  check "host-with-p has no port mapping (docker port is empty)" not_published host-with-p
+  check "the listener probe sees web's own socket on 127.0.0.1:$port (what it looks for on $p_port next)" \
+    port_busy "$port"
   check "nothing listens on 127.0.0.1:$p_port (the -p mapping was never made)" not port_busy "$p_port"
 
   step "2. Host: the port was web's own socket, not a mapping"

@@ -106,8 +106,7 @@ finish_checks() {
 verify_3tier() {
   local port=$1 engine=$2 bind=$3 base="http://127.0.0.1:$1" dbp title
   dbp=$(db_port "$engine") title=$(engine_title "$engine")
-  log "  $ curl -s $base/api/"
-  curl -sS --max-time 10 "$base/api/" >&2 && echo >&2 || true
+  run curl -s --max-time 10 "$base/api/" >&2 && echo >&2 || true
   check --hint "see 'docker logs web-server' and 'docker logs app-server'" \
     "web-server: GET $base/api/ answers the app's JSON through nginx ('Connected to $title!')" \
     http_has "$base/api/" "\"Connected to $title!\""
@@ -117,32 +116,31 @@ verify_3tier() {
     "web-server resolves 'app-server' (both on frontend-net)" resolves web-server app-server
   check --hint "app-server listens on 3000: see 'docker logs app-server'" \
     "web-server opens app-server:3000 (frontend-net)" port_open web-server app-server 3000
+  check --hint "both must be on backend-net: docker network connect backend-net app-server" \
+    "app-server resolves 'database' (both on backend-net)" resolves app-server database
+  check --hint "the database listens on $dbp once healthy: see 'docker logs database'" \
+    "app-server opens database:$dbp (backend-net)" port_open app-server database "$dbp"
   check --hint "web-server must be on frontend-net only: docker network disconnect backend-net web-server" \
     "web-server cannot resolve 'database' (it is not on backend-net)" not resolves web-server database
   check --hint "web-server must be on frontend-net only: docker network disconnect backend-net web-server" \
     "web-server cannot open database's address on backend-net, port $dbp (no route between the networks)" \
     unreachable_ip web-server database backend-net "$dbp"
-  check --hint "both must be on backend-net: docker network connect backend-net app-server" \
-    "app-server resolves 'database' (both on backend-net)" resolves app-server database
-  check --hint "the database listens on $dbp once healthy: see 'docker logs database'" \
-    "app-server opens database:$dbp (backend-net)" port_open app-server database "$dbp"
-  check --hint "run the database without -p" "database publishes no port on the host" not_published database
-  check --hint "run app-server without -p" "app-server publishes no port on the host" not_published app-server
   check --hint "run web-server with -p $bind:$port:80" \
     "web-server is published on $bind:$port only" published_on web-server 80 "$bind" "$port"
+  check --hint "run the database without -p" "database publishes no port on the host" not_published database
+  check --hint "run app-server without -p" "app-server publishes no port on the host" not_published app-server
 }
 
 # verify_webapp PORT ENGINE DB_NAME
 verify_webapp() {
   local port=$1 engine=$2 db=$3 base="http://127.0.0.1:$1"
-  log "  $ curl -s $base"
-  curl -sS --max-time 10 "$base/" >&2 && echo >&2 || true
+  run curl -s --max-time 10 "$base/" >&2 && echo >&2 || true
   check --hint "see 'docker logs webapp'" "webapp: GET $base/ answers the JSON ('Connected to $(engine_title "$engine")!')" \
     http_has "$base/" "\"Connected to $(engine_title "$engine")!\""
   check --hint "both must be on webapp-network: docker network connect webapp-network webapp" \
     "webapp resolves '$db' by container name (webapp-network's DNS)" resolves webapp "$db"
   check --hint "see 'docker logs $db'" "webapp opens $db:$(db_port "$engine")" port_open webapp "$db" "$(db_port "$engine")"
-  check --hint "run $db without -p" "$db publishes no port on the host" not_published "$db"
   check --hint "run webapp with -p 127.0.0.1:$port:3000" \
     "webapp is published on 127.0.0.1:$port only" published_on webapp 3000 127.0.0.1 "$port"
+  check --hint "run $db without -p" "$db publishes no port on the host" not_published "$db"
 }

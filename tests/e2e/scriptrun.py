@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from coverage_doc import unran
 from labenv import IMAGE_DEFAULTS, LAB_LABEL, REPO
 from toolimages import tool_run
 
@@ -218,9 +219,16 @@ def assert_replays_to_the_same_layout(
     built = snapshot(layout)
     assert_ok(script(*down, "--down", "--volumes"))
     assert labelled("container") == []
-    replayed = replay(commands)
+    # The script runs its curl once the containers are healthy (it waits for them, and says so): the replay
+    # does the same, so every printed command runs, in order, and must succeed.
+    layout_cmds = [cmd for cmd in commands if not cmd[0].startswith("curl ")]
+    probes = [cmd for cmd in commands if cmd[0].startswith("curl ")]
+    assert probes, f"{layout}: no curl printed\n{first_run.stderr}"
+    replayed = replay(layout_cmds)
     assert replayed.returncode == 0, f"{replayed.stdout}\n{replayed.stderr}"
     wait_healthy(*containers)
+    probed = replay(probes)
+    assert probed.returncode == 0, f"{probed.stdout}\n{probed.stderr}"
     again = snapshot(layout)
     with tempfile.TemporaryDirectory() as tmp:
         a, b = Path(tmp, "script.json"), Path(tmp, "replay.json")
@@ -247,7 +255,8 @@ def learner_view(commands: list[list[str]], port: int, default_port: int) -> str
         for i, line in enumerate(kept):
             for stand_in, official in stand_ins.items():
                 line = re.sub(rf"(?<![\w./:-]){re.escape(stand_in)}(?![\w./:-])", official, line)
-            kept[i] = line.replace(f"-p 127.0.0.1:{port}:", f"-p 127.0.0.1:{default_port}:")
+            line = line.replace(f"-p 127.0.0.1:{port}:", f"-p 127.0.0.1:{default_port}:")
+            kept[i] = line.replace(f"http://127.0.0.1:{port}/", f"http://127.0.0.1:{default_port}/")
         # scripts/lib/run.sh prints a command on one line when it fits in 80 characters and 4 groups
         flat = one_line(kept)
         if len(kept) > 1 and len(flat) <= 80 and len(kept) <= 4:
@@ -263,6 +272,19 @@ def readme_block(readme: Path, name: str) -> str:
     )
     assert match, f"no printed:{name} block in {readme}"
     return match.group(1)
+
+
+def assert_ran_as_mapped(script_path: str, run: subprocess.CompletedProcess[str]) -> None:
+    """docs/coverage.md's rows that name SCRIPT_PATH ("scripts/labs/custom.sh"): each of their "runs as" forms
+    must match a numbered command this RUN of the script printed (coverage_doc.RAN_CHECKS says which test
+    makes this check for which script)."""
+    printed = [one_line(cmd) for cmd in printed_commands(run.stderr)]
+    assert printed, f"{script_path}: no numbered command printed\n{run.stderr}"
+    missing = unran(script_path, printed)
+    ran = "\n".join(printed)
+    assert missing == [], (
+        f"{script_path} did not run what docs/coverage.md maps to it: {missing}\nit ran:\n{ran}"
+    )
 
 
 def one_line(cmd: list[str]) -> str:

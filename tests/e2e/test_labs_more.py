@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from labenv import LAB_LABEL, TEST_LABELS, image
-from scriptrun import assert_ok, check_line, docker, script
+from scriptrun import assert_ok, assert_ran_as_mapped, check_line, docker, one_line, printed_commands, script
 
 pytestmark = pytest.mark.e2e
 
@@ -64,6 +64,23 @@ def test_overlay_passes_and_checks_vip_tasks_and_attachable(overlay_run) -> None
     check_line(out, "overlay-client (standalone) gets HTTP 2xx from every task by address on port 80")
 
 
+def test_overlay_shows_opt_encrypted_and_its_contrast(overlay_run) -> None:
+    """The tutorial's "안전한 통신" needs `--opt encrypted`: the lab creates such an overlay, reads the option
+    back from `docker network inspect` (and its absence on a plain one), and uses the network."""
+    _, result, _ = overlay_run
+    commands = [one_line(cmd) for cmd in printed_commands(result.stderr)]
+    assert any(
+        c.startswith("docker network create -d overlay --attachable --opt encrypted")
+        and c.endswith(" my-encrypted-overlay")
+        for c in commands
+    ), commands
+    assert '"encrypted":""' in check_line(result.stdout, "my-encrypted-overlay holds the option encrypted")
+    assert "encrypted" not in check_line(
+        result.stdout, "for contrast, my-attachable-overlay (no --opt) does not"
+    )
+    check_line(result.stdout, "overlay-secure-1 pings overlay-secure-2 by name on the encrypted overlay")
+
+
 @pytest.mark.slow
 def test_overlay_vip_or_dnsrr_depending_on_ipvs(overlay_run) -> None:
     _, result, _ = overlay_run
@@ -78,6 +95,11 @@ def test_overlay_vip_or_dnsrr_depending_on_ipvs(overlay_run) -> None:
     assert len(re.findall(IP, direct)) == 3, direct
     check_line(out, "every my-nginx-dnsrr task answers HTTP 2xx on port 80")
     check_line(out, "wget http://my-nginx-dnsrr/ (by service name) answers HTTP 2xx")
+
+
+def test_overlay_runs_what_the_map_names(overlay_run) -> None:
+    _, result, _ = overlay_run
+    assert_ran_as_mapped("scripts/labs/overlay.sh", result)
 
 
 @pytest.mark.slow
@@ -110,6 +132,10 @@ def test_troubleshoot_lab_checks_every_debugging_command(troubleshoot_run) -> No
     check_line(out, "ss -tulpn exits 127 in the toolbox: alpine has no ss")
     route = check_line(out, "route -n has the default route via app-network's gateway")
     assert re.search(rf"gateway {IP}$", route), route
+
+
+def test_troubleshoot_runs_what_the_map_names(troubleshoot_run) -> None:
+    assert_ran_as_mapped("scripts/labs/troubleshoot.sh", troubleshoot_run)
 
 
 def test_troubleshoot_lab_leaves_nothing(troubleshoot_run) -> None:

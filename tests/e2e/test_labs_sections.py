@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from labenv import LAB_LABEL, REPO
-from scriptrun import assert_ok, docker, one_line, printed_commands, script
+from scriptrun import assert_ok, assert_ran_as_mapped, docker, one_line, printed_commands, script
 
 pytestmark = pytest.mark.e2e
 
@@ -44,7 +44,9 @@ SECTIONS = {
             "container1 pings container2 by IP",
             "container1 cannot ping container2 by name",
             "because the name does not resolve: getent hosts container2 in container1 says not found",
+            "container1's /etc/resolv.conf names a resolver",
             "container1 has no embedded DNS",
+            "as written, db exits with a failure",
         ],
         commands=["docker network ls", "docker run -d --name container1", "docker exec container1 ping -c 3"],
         # by IP: ping's exit 0 (replies came back); by name: ping fails and getent says "not found" (2)
@@ -55,6 +57,8 @@ SECTIONS = {
     ),
     "none": Section(
         claims=[
+            "none-target (default bridge) has lo and eth0",
+            "none-target has a default route",
             "isolated has only the loopback interface",
             "isolated has no default route",
             "none-target has an address on the default bridge",
@@ -70,7 +74,9 @@ SECTIONS = {
     "custom": Section(
         claims=[
             "as written, db exits with a failure",
-            "as written, db's arguments hold -e",
+            "-e after the image, as written: db exits with a failure",
+            "-e after the image, as written: db's arguments hold -e",
+            "fixed, db runs MySQL: root logs in with the password 'secret' over TCP",
             "web pings db by name on my-network",
             "db pings web by name on my-network",
             "web opens db:3306 by name",
@@ -102,7 +108,9 @@ SECTIONS = {
             "web's interfaces are the host's",
             "a container on the default bridge sees only lo and eth0",
             "docker run warns: 'Published ports are discarded when using host network mode'",
-            "host-with-p still runs, with no port mapping",
+            "host-with-p still runs",
+            "host-with-p has no port mapping",
+            "the listener probe sees web's own socket",
             "the -p mapping was never made",
             "after docker stop web, http://127.0.0.1:",
         ],
@@ -139,6 +147,7 @@ SECTIONS = {
             "docker network inspect my-app-network lists my-app-container",
             "after disconnect, my-app-container is on bridge only",
             "my-app-network is gone from docker network ls",
+            "before the prune: prune-me, prune-keep and prune-in-use are all listed",
             "prune removed prune-me",
             "prune kept prune-keep",
             "prune kept prune-in-use",
@@ -182,6 +191,7 @@ SECTIONS = {
     ),
     "security": Section(
         claims=[
+            "as written, db exits with a failure",
             "web is on both networks (backend frontend)",
             "db is on backend only (backend)",
             "web resolves 'db' and opens db:3306",
@@ -271,6 +281,13 @@ def test_section_prints_the_commands_it_runs(section_run) -> None:
     assert too_long == [], f"printed lines over 120 characters: {too_long}"
     for fragment in SECTIONS[name].commands:
         assert any(fragment in line for line in shown), f"no command shown with {fragment!r}"
+
+
+def test_section_runs_what_the_map_names(section_run) -> None:
+    """Every command docs/coverage.md maps to this section's script ran, in the form its "runs as" cell
+    gives: matched against the numbered commands this run printed."""
+    name, result = section_run
+    assert_ran_as_mapped(f"scripts/labs/{name}.sh", result)
 
 
 def test_section_leaves_nothing_labelled(section_run) -> None:

@@ -15,6 +15,7 @@ import requests
 from labenv import REPO, TEST_LABEL, image
 from scriptrun import (
     assert_ok,
+    assert_ran_as_mapped,
     assert_replays_to_the_same_layout,
     docker,
     learner_view,
@@ -43,7 +44,7 @@ def three_tier(request: pytest.FixtureRequest) -> Iterator[tuple[str, subprocess
 
 
 def test_3tier_comes_up_and_every_check_passes(three_tier) -> None:
-    _, first = three_tier
+    engine, first = three_tier
     assert_ok(first)
     assert "All checks passed." in first.stdout
     assert "CHECK FAIL" not in first.stdout
@@ -59,6 +60,8 @@ def test_3tier_comes_up_and_every_check_passes(three_tier) -> None:
     ]
     positions = [next(i for i, c in enumerate(cmds) if key in c) for key in order]
     assert positions == sorted(positions), cmds
+    if engine == "postgres":  # docs/coverage.md maps the tutorial's PostgreSQL 3-tier
+        assert_ran_as_mapped("scripts/run-3tier.sh", first)
 
 
 def test_3tier_commands_in_the_docs_are_the_ones_a_run_prints(three_tier) -> None:
