@@ -331,9 +331,9 @@ verify() {
   web=$(tasks web-server | awk '$1 == "node1" {print $2}' | tail -n1)
   check "web-server runs on node1 (its placement constraint)" test -n "$web"
   check "web-server's resolver answers: it resolves 'app-server' (frontend-net)" \
-    eval '[[ -n $web ]] && probe_on 1 "$web" getent hosts app-server'
+    given "$web" probe_on 1 "$web" getent hosts app-server
   check "web-server cannot resolve 'database' (not on backend-net)" \
-    eval '[[ -n $web ]] && ! probe_on 1 "$web" getent hosts database'
+    given "$web" not probe_on 1 "$web" getent hosts database
   # Not probed by address: a container on an overlay has a default route (docker_gwbridge -> the host ->
   # this machine's own uplink), so a connection to a backend-net address from outside that network would
   # leave this machine. Its network list tells the same truth without sending a packet.

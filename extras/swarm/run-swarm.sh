@@ -221,11 +221,11 @@ verify() {
   check "each app-server task answers on its own address (:3000/healthz)" each_task_answers
   web=$(task_container web-server); app=$(task_container app-server)
   check "app-server resolves 'database' and opens its port (backend-net)" \
-    eval '[[ -n $app ]] && port_open "$app" database "$(db_port "$ENGINE")"'
+    given "$app" port_open "$app" database "$(db_port "$ENGINE")"
   check "web-server's resolver answers: it resolves 'app-server' (frontend-net)" \
-    eval '[[ -n $web ]] && resolves "$web" app-server'
+    given "$web" resolves "$web" app-server
   check "web-server cannot resolve 'database' (not on backend-net)" \
-    eval '[[ -n $web ]] && ! resolves "$web" database'
+    given "$web" not resolves "$web" database
   finish_checks
 }
 

@@ -39,6 +39,9 @@ check() {
   return 0
 }
 not() { ! "$@"; }
+# given VALUE CMD...: VALUE (a name or address a lookup found) is not empty, and CMD holds. So a negative
+# check about a container a lookup did not find fails instead of passing.
+given() { [[ -n $1 ]] && "${@:2}"; }
 
 # probe FROM CMD...: CMD run from inside FROM's network namespace with the toolbox image, so app images need
 # no tools.
