@@ -210,7 +210,7 @@ drill_db_restart() {
   errors_after=$(failed_between "$quiet_from" 9999999999)
   log "  seen: $summary"
   check "db-restart: no request failed from 2 s after the database was healthy again ($errors_after failed of $(requests_between "$quiet_from" 9999999999))" \
-    test "$errors_after" -eq 0
+    test "$errors_after" -eq 0 -a "$(requests_between "$quiet_from" 9999999999)" -gt 0
   check "db-restart: app-server was not restarted (StartedAt $app_started, RestartCount $app_restarts)" \
     same_run app-server "$app_started" "$app_restarts"
   settled db-restart
@@ -384,7 +384,8 @@ replaced() {
   return 1
 }
 
-none_after() { [[ -n $1 && $2 -eq 0 ]]; }
+# none_after T FAILED: T is known, requests were made from T on, and FAILED of them failed: none.
+none_after() { [[ -n $1 && $2 -eq 0 && $(requests_between "$1" 9999999999) -gt 0 ]]; }
 
 # in_flight FROM TO: requests started before TO and ended after FROM: every request the kill could hit.
 in_flight() {
