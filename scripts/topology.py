@@ -759,7 +759,7 @@ def check_3tier(engine: str) -> int:
         },
         {"database": ["frontend-net"], "web-server": ["backend-net"]},
     )
-    grade_unpublished(g, lay, ["database", "app-server"])
+    # the front door's published port first: the same reading of the port bindings then finds none elsewhere
     web = host_address("web-server", 80) if "web-server" in up else None
     if lay.c["web-server"] is not None:
         g(
@@ -767,6 +767,7 @@ def check_3tier(engine: str) -> int:
             "web-server publishes its port 80 on the host",
             "recreate it with -p 80:80 (or -p 127.0.0.1:8080:80)",
         )
+    grade_unpublished(g, lay, ["database", "app-server"])
     dbp = DB_PORTS[engine]
     if "app-server" in up:
         env = env_of(lay.c["app-server"])
@@ -827,7 +828,6 @@ def check_webapp(engine: str) -> int:
     }
     up = grade_present(g, lay, run_hints)
     grade_networks(g, lay, {db: ["webapp-network"], "webapp": ["webapp-network"]}, {})
-    grade_unpublished(g, lay, [db])
     app = host_address("webapp", 3000) if "webapp" in up else None
     if lay.c["webapp"] is not None:
         g(
@@ -835,6 +835,7 @@ def check_webapp(engine: str) -> int:
             "webapp publishes its port 3000 on the host",
             "recreate it with -p 3000:3000 (or -p 127.0.0.1:3000:3000)",
         )
+    grade_unpublished(g, lay, [db])
     if "webapp" in up:
         env = env_of(lay.c["webapp"])
         host = env.get("DB_HOST") or env.get("DATABASE_HOST") or "(unset)"

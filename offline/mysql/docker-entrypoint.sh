@@ -2,12 +2,17 @@
 # Entrypoint of the MySQL stand-in. On an empty datadir: initialise, start a temporary socket-only server,
 # create the root password, MYSQL_DATABASE and MYSQL_USER, run /docker-entrypoint-initdb.d once, stop it.
 # Then exec the real server as the mysql user (uid 999), listening on 0.0.0.0:3306.
+# The initialisation counts as done only when it wrote $INIT_DONE at its very end: a datadir without it (an init
+# killed midway) stops the container with a message instead of serving a half-made database. SIGTERM and SIGINT
+# during the init stop it (and its temporary server) at once; the passwords leave the environment before exec.
 set -Eeuo pipefail
 # shellcheck source=../common/entrypoint-lib.sh
 . /usr/local/lib/entrypoint-lib.sh
 
 DATADIR=/var/lib/mysql
 SOCKET=/run/mysqld/mysqld.sock
+INIT_DONE=$DATADIR/.lab-init-complete
+TEMP_PID=''
 
 read_env() {
   file_env MYSQL_ROOT_PASSWORD
@@ -42,10 +47,10 @@ sql_escape() { printf '%s' "$1" | sed "s/\\\\/\\\\\\\\/g; s/'/\\\\'/g"; }
 start_temp_server() {
   entry_log "starting a temporary server (socket only) for initialisation"
   "$@" --skip-networking --socket="$SOCKET" &
-  local pid=$!
+  TEMP_PID=$!
   for _ in $(seq 60); do
     mysqladmin --socket="$SOCKET" -uroot ping >/dev/null 2>&1 && return 0
-    kill -0 "$pid" 2>/dev/null || entry_die "the temporary server exited during initialisation (log above)"
+    kill -0 "$TEMP_PID" 2>/dev/null || entry_die "the temporary server exited during initialisation (log above)"
     sleep 1
   done
   entry_die "the temporary server did not answer within 60 s"
@@ -53,8 +58,16 @@ start_temp_server() {
 
 stop_temp_server() {
   MYSQL_PWD=$MYSQL_ROOT_PASSWORD mysqladmin --socket="$SOCKET" -uroot shutdown
-  wait
+  wait "$TEMP_PID"
+  TEMP_PID=''
   entry_log "temporary server stopped"
+}
+
+# init_stopped CODE: a signal arrived during the initialisation: stop the temporary server, say what is left.
+init_stopped() {
+  entry_log "stopped during initialisation: $DATADIR is incomplete and will not be used (remove the volume)"
+  if [[ -n $TEMP_PID ]]; then kill "$TEMP_PID" 2>/dev/null || true; wait "$TEMP_PID" 2>/dev/null || true; fi
+  exit "$1"
 }
 
 setup_accounts() {
@@ -86,6 +99,8 @@ setup_accounts() {
 
 initialise() {
   require_password_option
+  trap 'init_stopped 143' TERM
+  trap 'init_stopped 130' INT
   entry_log "initialising the database files in $DATADIR"
   "$@" --initialize-insecure
   start_temp_server "$@"
@@ -95,6 +110,8 @@ initialise() {
   run_initdb_dir mysql_initdb
   unset MYSQL_PWD
   stop_temp_server
+  : >"$INIT_DONE"
+  trap - TERM INT
   entry_log "MySQL init process done. Ready for start up."
 }
 
@@ -108,7 +125,10 @@ main() {
   if [[ $1 == mysqld && ! -d $DATADIR/mysql ]]; then
     read_env
     initialise "$@"
+  elif [[ $1 == mysqld && ! -e $INIT_DONE ]]; then
+    entry_die "$DATADIR holds a database whose initialisation never finished (it was stopped midway, or another image made it): its accounts may be missing. Remove this data volume and start again (in the lab: --down --volumes)."
   fi
+  unset MYSQL_ROOT_PASSWORD MYSQL_PASSWORD MYSQL_PWD
   exec "$@"
 }
 

@@ -255,6 +255,88 @@ def test_testcontainers_postgres_starts_from_the_image_and_answers() -> None:
         assert rows == [(42,)]
 
 
+# --- the stand-ins' own care (the official images behave otherwise here: these run on the stand-ins) -------
+
+STAND_INS = pytest.mark.skipif(
+    not (
+        image("MYSQL_IMAGE").startswith("lab-offline/") and image("POSTGRES_IMAGE").startswith("lab-offline/")
+    ),
+    reason="the stand-ins' init marker and signal handling; the official images have their own entrypoints",
+)
+DATABASES = {
+    # engine: (image variable, data folder, environment with a password file, the port, the init's middle)
+    "mysql": (
+        "MYSQL_IMAGE",
+        "/var/lib/mysql",
+        "MYSQL_ROOT_PASSWORD_FILE",
+        3306,
+        "starting a temporary server",
+    ),
+    "postgres": ("POSTGRES_IMAGE", "/var/lib/postgresql/data", "POSTGRES_PASSWORD_FILE", 5432, "initdb in"),
+}
+
+
+def wait_log(container: Container, text: str) -> None:
+    deadline = time.monotonic() + WAIT_S
+    while text not in container.logs().decode(errors="replace"):
+        container.reload()
+        assert container.status == "running" and time.monotonic() < deadline, container.logs().decode()
+        time.sleep(0.2)
+
+
+@STAND_INS
+@pytest.mark.parametrize("engine", sorted(DATABASES))
+def test_stopped_init_exits_at_once_and_its_volume_is_refused_with_the_fix(
+    runner: Runner, tmp_path: Path, engine: str
+) -> None:
+    """`docker stop` during the first initialisation: the entrypoint (PID 1, bash) handles the signal and
+    exits with 128+signal, well inside docker's 10 s grace (not killed: 137); the half-made data volume is
+    then refused with a message naming the fix, instead of serving a database without its accounts."""
+    var, datadir, pw_var, _, middle = DATABASES[engine]
+    (tmp_path / "pw").write_text("pw")
+    readable_by_all(tmp_path)
+    data = runner.volume()
+    mounts = {data: {"bind": datadir}, str(tmp_path): {"bind": "/run/secrets", "mode": "ro"}}
+    env = {pw_var: "/run/secrets/pw", "MYSQL_DATABASE": "myapp", "POSTGRES_DB": "myapp"}
+    first = runner.run(image(var), environment=env, volumes=mounts)
+    wait_log(first, middle)
+    started = time.monotonic()
+    first.stop(timeout=10)
+    took = time.monotonic() - started
+    code, log = wait_exit(first)
+    assert code in (130, 143), f"exit {code} after {took:.1f} s (137: SIGKILL, the signal was ignored)\n{log}"
+    assert "stopped during initialisation" in log
+    again = runner.run(image(var), environment=env, volumes=mounts)
+    code, log = wait_exit(again)
+    assert code == 1, log
+    assert "initialisation never finished" in log and "Remove this data volume" in log
+
+
+@STAND_INS
+@pytest.mark.parametrize("engine", sorted(DATABASES))
+def test_no_password_is_left_in_the_servers_environment(runner: Runner, tmp_path: Path, engine: str) -> None:
+    """The passwords read from *_FILE are the entrypoint's: the server it execs (PID 1) carries none."""
+    var, _, pw_var, port, _ = DATABASES[engine]
+    (tmp_path / "pw").write_text("env-check-password")
+    readable_by_all(tmp_path)
+    db = runner.run(
+        image(var),
+        port,
+        environment={pw_var: "/run/secrets/pw", "MYSQL_DATABASE": "myapp", "POSTGRES_DB": "myapp"},
+        volumes={str(tmp_path): {"bind": "/run/secrets", "mode": "ro"}},
+    )
+    login = {
+        "mysql": lambda: mysql_query(host_port(db, port), "root", "env-check-password", "SELECT 1"),
+        "postgres": lambda: pg_query(host_port(db, port), "postgres", "env-check-password", "SELECT 1"),
+    }[engine]
+    assert wait_for(engine, login, db) in (((1,),), [(1,)])  # the password was set from the file
+    # as the server's own user (999): root in a container without CAP_SYS_PTRACE may not read it
+    code, out = db.exec_run(["cat", "/proc/1/environ"], user="999")
+    assert code == 0 and b"PATH=" in out, out  # PID 1's environment, read
+    assert b"env-check-password" not in out
+    assert pw_var.encode() not in out
+
+
 # --- nginx, python, toolbox ------------------------------------------------------------------------------
 
 
@@ -274,7 +356,9 @@ def test_nginx_renders_templates_from_the_environment(runner: Runner, tmp_path: 
     body = wait_for("nginx", lambda: requests.get(f"http://127.0.0.1:{port}/hello", timeout=3).text, web)
     # our variable was substituted; nginx's own $request_uri survived (only defined variables are replaced)
     assert body == "greeting=annyeong uri=/hello"
-    assert "GET /hello" in web.logs().decode(errors="replace"), "the access log goes to stdout"
+    # nginx writes the access log line after it has sent the answer: wait for it (a few seconds at most)
+    logged = wait_until(lambda: "GET /hello" in web.logs().decode(errors="replace"), timeout=10)
+    assert logged, "the access log goes to stdout"
 
 
 def test_python_image_has_python_and_a_system_wide_pip(client: docker.DockerClient) -> None:

@@ -12,8 +12,11 @@ app_db_user=${APP_DB_USER:-appuser}
 app_db_name=${POSTGRES_DB:-myapp}
 [[ -r ${APP_DB_PASSWORD_FILE:-} ]] || { echo "10-app-account.sh: APP_DB_PASSWORD_FILE is not a readable file" >&2; exit 1; }
 
+# The password never appears on a command line (ps would show it): psql reads it from the file itself, in
+# the backquoted \set below (psql runs `cat FILE` and drops the trailing newline).
 psql -v ON_ERROR_STOP=1 --no-psqlrc --username "${POSTGRES_USER:-postgres}" --no-password --dbname "$app_db_name" \
-  --set user="$app_db_user" --set db="$app_db_name" --set password="$(<"$APP_DB_PASSWORD_FILE")" <<'SQL'
+  --set user="$app_db_user" --set db="$app_db_name" <<'SQL'
+\set password `cat "$APP_DB_PASSWORD_FILE"`
 CREATE ROLE :"user" LOGIN PASSWORD :'password';
 REVOKE CONNECT ON DATABASE postgres, template1 FROM PUBLIC;
 REVOKE CREATE ON SCHEMA public FROM PUBLIC;
