@@ -2,7 +2,7 @@
 # running-3tier.sh — sourced by the extras that work on the 3-tier layout (extras/drills/drill.sh,
 # extras/bench/bench.sh): is a 3-tier up, and with which database and port. They use the running layout as
 # it is, or stop and say how to get out of the way; they never rebuild it on settings of their own.
-# Needs scripts/lib/objects.sh (exists, label_of, die) sourced first.
+# Needs scripts/lib/objects.sh (exists, label_of, is_ours, die) sourced first.
 [[ -z ${_LAB_EXTRAS_RUNNING:-} ]] || return 0
 _LAB_EXTRAS_RUNNING=1
 
@@ -44,6 +44,12 @@ use_running_3tier() {
   if [[ -n $(label_of container app-server com.docker.compose.project) ]]; then
     die "the 3-tier is up through compose (scripts/run-compose.sh 3tier); $tool works on the by-hand one. Take it down (scripts/run-compose.sh 3tier --down) and run $tool again: it brings up its own."
   fi
+  local c
+  for c in "${THREE_TIER_CONTAINERS[@]}"; do
+    if exists container "$c" && ! is_ours container "$c"; then
+      die "a container named '$c' exists and is not the lab's (it has no $LAB_LABEL label). $tool removes and recreates the 3-tier's containers, so it will not touch it: remove or rename it yourself (docker rm -f $c), then run $tool again."
+    fi
+  done
   engine=$(running_engine) port=$(running_port)
   if [[ -z $engine || -z $port ]]; then
     die "a 3-tier is partly up (of database, app-server, web-server, some exist but app-server's DB_ENGINE or web-server's published port 80 cannot be read). $tool uses a running 3-tier as it is: bring it up whole (scripts/run-3tier.sh), or $down."
