@@ -8,8 +8,14 @@ The engine is chosen here, in make_source(), and nowhere else; both drivers take
 
 from __future__ import annotations
 
+import itertools
+import os
 import select
+import socket
 import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from typing import Any, Protocol
 
 import psycopg
@@ -20,12 +26,19 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from .config import DBConfig
 
 CONNECT_TIMEOUT = 3  # seconds to open a connection: a down database answers 500/503 quickly, never hangs
-QUERY_TIMEOUT = 5  # seconds for one statement
+QUERY_TIMEOUT = 5  # seconds for a request's database work (borrow + statement): then its 500 with the reason
+STATEMENT_BACKSTOP = QUERY_TIMEOUT + 1  # pymysql's per-read timeout after connecting: never the first to fire
 # PostgreSQL pool size = gunicorn threads per worker (gunicorn.conf.py): one connection per busy thread.
 POOL_MAX_SIZE = 4
 
-# The DB-API errors that mean "the database is unreachable or refused us": the views turn them into JSON.
-DB_ERRORS = (pymysql.err.Error, psycopg.Error)
+
+class QueryTimeout(Exception):
+    """The database did not answer within QUERY_TIMEOUT: the request's connection was cut."""
+
+
+# The errors that mean "the database is unreachable, refused us or did not answer": the views turn them into
+# JSON (DB-API errors of both drivers, and our own deadline).
+DB_ERRORS = (pymysql.err.Error, psycopg.Error, QueryTimeout)
 
 
 class Source(Protocol):
@@ -56,6 +69,111 @@ def close_db(exc: BaseException | None = None) -> None:
         current_app.extensions["db"].give_back(conn)
 
 
+def query_one(sql: str) -> Any:
+    """The first column of the first row (both drivers take the same SQL), within QUERY_TIMEOUT: borrowing
+    (which may connect) and the statement share the budget, so a frozen database answers the request with an
+    error, and frees its thread, after QUERY_TIMEOUT at most."""
+    started = time.monotonic()
+    conn = get_db()
+    with deadline(conn, QUERY_TIMEOUT - (time.monotonic() - started)), conn.cursor() as cursor:
+        cursor.execute(sql)
+        return cursor.fetchone()[0]
+
+
+@contextmanager
+def deadline(conn: Any, seconds: float) -> Iterator[None]:
+    """Cut CONN's socket if the block has not finished within SECONDS; the driver's blocked read then fails
+    at once and the error becomes QueryTimeout. The cut connection is closed (pymysql) or broken (psycopg):
+    neither is used again."""
+    if seconds <= 0:
+        raise QueryTimeout(f"no answer from the database within {QUERY_TIMEOUT} s")
+    token = WATCHDOG.arm(socket_of(conn), seconds)
+    try:
+        yield
+    except (*DB_ERRORS, OSError) as exc:
+        if WATCHDOG.disarm(token):
+            raise QueryTimeout(
+                f"no answer from the database within {QUERY_TIMEOUT} s (query abandoned)"
+            ) from exc
+        raise
+    else:
+        if WATCHDOG.disarm(token):  # it fired as the answer arrived: the connection is cut all the same
+            close_quietly(conn)
+
+
+def socket_of(conn: Any) -> int:
+    """The file descriptor of a driver connection's socket (pymysql's _sock: no public handle)."""
+    return conn.pgconn.socket if isinstance(conn, psycopg.Connection) else conn._sock.fileno()
+
+
+def close_quietly(conn: Any) -> None:
+    with suppress(*DB_ERRORS, OSError):
+        conn.close()
+
+
+class Watchdog:
+    """Deadlines for blocking driver calls, kept by one thread per process: once a deadline passes, the
+    socket is shut down (both directions, on a duplicate of its descriptor), so whatever blocks on it returns
+    with an error at once.
+
+    Needed because a frozen server (`docker pause`, a hung host that still acknowledges) never closes the
+    connection: the kernel keeps acknowledging, so neither TCP keepalives nor tcp_user_timeout ever fire,
+    psycopg has no read timeout at all, and gunicorn's gthread timeout does not stop a request's thread.
+    A descriptor is cut only while its deadline is armed, and a thread disarms before it closes its
+    connection, so a reused descriptor is never touched.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._armed: dict[int, tuple[float, int]] = {}  # token: (monotonic deadline, fd)
+        self._fired: set[int] = set()
+        self._tokens = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def arm(self, fd: int, seconds: float) -> int:
+        with self._cond:
+            if self._thread is None or not self._thread.is_alive():  # first use, or after a fork
+                self._thread = threading.Thread(target=self._run, name="db-deadlines", daemon=True)
+                self._thread.start()
+            token = next(self._tokens)
+            self._armed[token] = (time.monotonic() + seconds, fd)
+            self._cond.notify()
+        return token
+
+    def disarm(self, token: int) -> bool:
+        """Forget TOKEN's deadline. True when it had already fired (its socket was shut down)."""
+        with self._cond:
+            self._armed.pop(token, None)
+            if token in self._fired:
+                self._fired.discard(token)
+                return True
+        return False
+
+    def _run(self) -> None:
+        with self._cond:
+            while True:
+                now = time.monotonic()
+                for token, (due, fd) in list(self._armed.items()):
+                    if due <= now:
+                        del self._armed[token]
+                        self._fired.add(token)
+                        _shut_down(fd)
+                nearest = min((due for due, _ in self._armed.values()), default=None)
+                self._cond.wait(None if nearest is None else max(nearest - now, 0.01))
+
+
+def _shut_down(fd: int) -> None:
+    try:
+        dup = socket.socket(fileno=os.dup(fd))
+    except OSError:
+        return
+    with dup, suppress(OSError):
+        dup.shutdown(socket.SHUT_RDWR)
+
+
+WATCHDOG = Watchdog()
+
+
 def make_source(config: DBConfig) -> Source:
     """The one place the engine is chosen."""
     if config.engine == "postgres":
@@ -84,8 +202,10 @@ class MySQLPerThread:
             "password": config.password,
             "database": config.name,
             "connect_timeout": CONNECT_TIMEOUT,
-            "read_timeout": QUERY_TIMEOUT,
-            "write_timeout": QUERY_TIMEOUT,
+            # pymysql reads the handshake with read_timeout: while connecting, that is CONNECT_TIMEOUT too
+            # (borrow() then raises it to STATEMENT_BACKSTOP for the statements)
+            "read_timeout": CONNECT_TIMEOUT,
+            "write_timeout": CONNECT_TIMEOUT,
             "autocommit": True,
             # NOW() is a naive DATETIME in the session's time zone: make that UTC, so it can be labelled "Z".
             "init_command": "SET time_zone = '+00:00'",
@@ -101,7 +221,11 @@ class MySQLPerThread:
             # A new connection (after a DB restart, or the thread's first request). One attempt: if the
             # database is still down this raises, the request answers 500, and the next request tries again.
             self._local.conn = None
-            conn = self._local.conn = pymysql.connect(**self._kwargs)
+            conn = pymysql.connect(**self._kwargs)
+            # Per-read timeouts once connected: a backstop only, query_one's deadline comes first. pymysql has
+            # no public setter; it applies these attributes on each read and write (pymysql 1.x).
+            conn._read_timeout = conn._write_timeout = STATEMENT_BACKSTOP
+            self._local.conn = conn
         return conn
 
     def give_back(self, conn: pymysql.connections.Connection) -> None:
@@ -144,8 +268,9 @@ class PostgresPool:
             kwargs={
                 "autocommit": True,
                 "connect_timeout": CONNECT_TIMEOUT,
-                # The server cancels a slow statement; the client gives up on a peer that stopped answering.
-                "options": f"-c statement_timeout={QUERY_TIMEOUT * 1000}",
+                # The server cancels a slow statement half a second before query_one's deadline would cut
+                # the connection (a cancelled statement leaves it usable); the deadline is for a frozen one.
+                "options": f"-c statement_timeout={QUERY_TIMEOUT * 1000 - 500}",
                 "tcp_user_timeout": QUERY_TIMEOUT * 1000,
             },
             min_size=1,

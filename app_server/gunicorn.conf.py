@@ -28,7 +28,8 @@ errorlog = "-"
 # On SIGTERM (`docker stop`), workers finish in-flight requests for up to 8 s, inside docker stop's 10 s grace
 # before SIGKILL.
 graceful_timeout = 8
-# A request stuck longer than this is killed and its worker replaced (database timeouts are 3-5 s).
+# gthread: the master replaces a worker whose main loop has not checked in for this long. It does not stop a
+# request's thread stuck in a query: db.py's deadline (QUERY_TIMEOUT, 5 s) cuts that query's connection.
 timeout = 30
 
 # No `gunicornc` control socket: nothing here uses it, and the image's user has no home to put it in.

@@ -10,7 +10,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app
 from werkzeug.exceptions import HTTPException
 
-from .db import DB_ERRORS, error_message, get_db
+from .db import DB_ERRORS, error_message, query_one
 
 bp = Blueprint("app", __name__)
 # The container's hostname (Docker sets it to the container ID, or the task's in Swarm): sent on every
@@ -36,13 +36,6 @@ def iso_utc(moment: datetime) -> str:
     """
     aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
     return aware.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def query_one(sql: str) -> Any:
-    """The first column of the first row (both drivers take the same SQL)."""
-    with get_db().cursor() as cursor:
-        cursor.execute(sql)
-        return cursor.fetchone()[0]
 
 
 @bp.get("/")

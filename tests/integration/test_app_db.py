@@ -6,14 +6,14 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
 from flask import Flask
 
 from app_server import create_app
-from app_server.db import POOL_MAX_SIZE
-from app_server.views import query_one
+from app_server.db import POOL_MAX_SIZE, QUERY_TIMEOUT, query_one
 
 pytestmark = pytest.mark.integration
 
@@ -95,3 +95,39 @@ def test_a_database_restart_is_followed_by_a_200_within_10_s(app, database, wait
         assert answered, f"no 200 within 10 s of `docker restart` (last tried after {elapsed:.1f} s)"
     finally:
         database.ensure_running()
+
+
+def test_a_frozen_database_gets_every_request_a_500_with_the_reason_within_the_deadline(
+    app, database
+) -> None:
+    """`docker pause` freezes the server while its kernel still acknowledges TCP: no error ever comes by
+    itself. Each request (one on the connection this thread already holds, three from new threads that must
+    connect or wait for the pool) answers 500 with a reason within QUERY_TIMEOUT + 1 s, and 2 s after the
+    unpause every request answers 200 again."""
+    client = app.test_client()
+    assert client.get("/").status_code == 200  # this thread now holds a connection: the deadline's path
+    wrapped = database.container.get_wrapped_container()
+
+    def timed_get() -> tuple[float, int, str]:
+        started = time.monotonic()
+        response = app.test_client().get("/")
+        return time.monotonic() - started, response.status_code, (response.get_json() or {}).get("error", "")
+
+    wrapped.pause()
+    try:
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            others = [pool.submit(timed_get) for _ in range(3)]
+            held = timed_get()
+            answers = [held, *(f.result(timeout=QUERY_TIMEOUT + 10) for f in others)]
+    finally:
+        wrapped.unpause()
+    unpaused = time.monotonic()
+    assert [status for _, status, _ in answers] == [500] * 4, answers
+    assert all(reason for _, _, reason in answers), answers
+    assert max(took for took, _, _ in answers) <= QUERY_TIMEOUT + 1, answers
+    # the request on a connection that was there (this thread's, or the pool's one) met the deadline
+    assert any(f"no answer from the database within {QUERY_TIMEOUT} s" in reason for *_, reason in answers)
+    time.sleep(max(0.0, 2 - (time.monotonic() - unpaused)))
+    after = [client.get("/").status_code for _ in range(5)]
+    after += [f.result() for f in [ThreadPoolExecutor(2).submit(lambda: timed_get()[1]) for _ in range(2)]]
+    assert after == [200] * 7, after

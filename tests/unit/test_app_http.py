@@ -86,6 +86,8 @@ class FixedClock:
 
     def __init__(self, now: datetime) -> None:
         self.now = now
+        # a socket of its own, as pymysql's connection has one: the query's deadline is armed on it
+        self._sock, self._peer = socket.socketpair()
 
     def borrow(self) -> FixedClock:
         return self
@@ -94,7 +96,8 @@ class FixedClock:
         pass
 
     def close(self) -> None:
-        pass
+        self._sock.close()
+        self._peer.close()
 
     def cursor(self) -> FixedClock:
         return self
@@ -134,6 +137,7 @@ def test_get_root_answers_exactly_message_then_time(engine, db_now, expected) ->
     app = create_app({"DB_ENGINE": engine, "DB_PASSWORD": "x"})
     app.extensions["db"] = FixedClock(db_now)
     response = app.test_client().get("/")
+    app.extensions["db"].close()
     assert response.status_code == 200
     assert response.mimetype == "application/json"
     assert response.data == expected
