@@ -2,16 +2,18 @@
 # drill.sh — fault drills on the 3-tier layout: break one tier on purpose while requests keep coming, measure
 # what a user would have seen, and check that the layout heals as it is designed to.
 #
-# Usage: extras/drills/drill.sh db-restart|app-recreate|db-late|worker-kill|all [--db mysql|postgres] [--port N]
+# Usage: extras/drills/drill.sh db-restart|db-freeze|app-recreate|db-late|worker-kill|all [--db ENGINE] [--port N]
 #
 #   db-restart    `docker restart database` under a steady load: how long requests fail, and none fails
 #                 once the database is back (the app replaces its broken connections; it is not restarted)
+#   db-freeze     `docker pause database` for 12 s under a light load: every request is answered (HTTP 500
+#                 with the reason) within the app's query deadline + 1 s, and none fails 2 s after the unpause
 #   app-recreate  app-server removed and created again with a new IP address: nginx finds it again once its
 #                 DNS answer expires (valid=10s, + 2 s), without a restart or a reload
 #   db-late       app-server started 30 s before the database: it waits, not ready (/readyz 503) but alive
 #                 (no crash loop), and turns ready by itself when the database comes
 #   worker-kill   `kill -9` on one gunicorn worker under load: the master starts a new one, requests go on
-#   all           the four, in this order
+#   all           the five, in this order
 #
 #   --db ENGINE   the 3-tier's database when none is up: mysql (default) or postgres
 #   --port N      host port of web-server when none is up (default 18280), published on 127.0.0.1 only
@@ -32,13 +34,20 @@ set -Eeuo pipefail
 
 export LAYOUT=drill        # the label of what only the drills make (the placeholder); the 3-tier keeps its own
 PLACEHOLDER=drill-placeholder
-DRILLS=(db-restart app-recreate db-late worker-kill)
+DRILLS=(db-restart db-freeze app-recreate db-late worker-kill)
 RATE=20                    # requests a second
 REQ_TIMEOUT=2              # seconds per request
 LATE=30                    # db-late: seconds the database comes after the app
 OK_RUN=12                  # app-recreate: this many 200s in a row from the new address = "answers again"
 RESULTS=()                 # one line per drill, printed at the end
 PLACEHOLDERS=()            # app-recreate's placeholder containers (removed at the end, even on failure)
+QUERY_TIMEOUT=5            # app_server/db.py's deadline on a request's database work
+FREEZE=12                  # db-freeze: seconds the database stays paused
+# db-freeze: requests a second. While the database is frozen each of gunicorn's 8 threads (2 workers x 4) is
+# held up to QUERY_TIMEOUT: at most 8 / 5 = 1.6 answers a second. A faster load queues in front of them, and
+# the queue, not the deadline, then sets how long a request waits.
+FREEZE_RATE=1
+FROZEN=0                   # 1 while db-freeze has the database paused (cleanup unpauses it)
 
 
 parse_args() {
@@ -46,7 +55,7 @@ parse_args() {
   case ${1:-} in
     -h|--help) usage; exit 0 ;;
     all) SELECTED=("${DRILLS[@]}") ;;
-    db-restart|app-recreate|db-late|worker-kill) SELECTED=("$1") ;;
+    db-restart|db-freeze|app-recreate|db-late|worker-kill) SELECTED=("$1") ;;
     '') usage_error "name a drill: ${DRILLS[*]} or all" ;;
     *) usage_error "unknown drill: $1 (the drills: ${DRILLS[*]}, all)" ;;
   esac
@@ -129,10 +138,12 @@ settled() {
 
 # --- the load -------------------------------------------------------------------------------------------
 
+# start_load NAME [RATE TIMEOUT]: the load in the background (RATE requests a second, TIMEOUT s each).
 start_load() {
+  local rate=${2:-$RATE} timeout=${3:-$REQ_TIMEOUT}
   LOAD_FILE=$WORK/$1.tsv
-  log "  load: $RATE requests a second to $BASE/api/, ${REQ_TIMEOUT} s timeout each, one line per request"
-  local cmd=(python3 "$LAB_ROOT/extras/drills/steady_load.py" "$BASE/api/" --rate "$RATE" --timeout "$REQ_TIMEOUT"
+  log "  load: $rate requests a second to $BASE/api/, ${timeout} s timeout each, one line per request"
+  local cmd=(python3 "$LAB_ROOT/extras/drills/steady_load.py" "$BASE/api/" --rate "$rate" --timeout "$timeout"
              --out "$LOAD_FILE")
   announce "${cmd[@]}"
   "${cmd[@]}" 2>"$WORK/$1.err" &
@@ -172,6 +183,15 @@ failed_between() {
 }
 requests_between() {
   by_start | awk -F'\t' -v a="$1" -v b="$2" '$1 >= a && $1 < b { n++ } END { print n + 0 }'
+}
+
+# slowest_between FROM TO: the longest time a request started in [FROM, TO) took (0.00 if none started).
+slowest_between() {
+  by_start | awk -F'\t' -v a="$1" -v b="$2" '$1 >= a && $1 < b && $2 - $1 > m { m = $2 - $1 } END { printf "%.2f\n", m }'
+}
+# unanswered_between FROM TO: requests started in [FROM, TO) that got neither a 200 nor the app's 500.
+unanswered_between() {
+  by_start | awk -F'\t' -v a="$1" -v b="$2" '$1 >= a && $1 < b && $3 != 200 && $3 != 500 { n++ } END { print n + 0 }'
 }
 
 # error_window: seconds from the first failed request's start to the last one's end (0 if none failed).
@@ -270,6 +290,43 @@ fill_gaps_below() {
     fi
   done
   warn "64 placeholders did not fill the addresses below $1: the new app-server may get it back"
+}
+
+drill_db_freeze() {
+  step "db-freeze: docker pause database for $FREEZE s, under load ($(engine_title "$ENGINE"))"
+  ensure_3tier
+  local bound=$((QUERY_TIMEOUT + 1)) t0 t1 during failed unanswered slowest quiet_from after errors_after summary
+  start_load db-freeze "$FREEZE_RATE" $((bound + 4))
+  sleep 3   # a baseline: the layout answers before anything breaks
+  t0=$(now)
+  run docker pause database >/dev/null
+  FROZEN=1
+  log "  the database's processes are frozen; its kernel still accepts and acknowledges TCP, so no error comes by itself"
+  sleep 1
+  run_capture curl -s --max-time 10 "$BASE/api/"
+  check "db-freeze: a request while frozen answers HTTP 500 with the app's reason (JSON 'error')" \
+    grep -q '"error": "[^"]' <<<"$RUN_OUT"
+  sleep "$(calc "$FREEZE - ($(now) - $t0)" 2 | sed 's/^-.*/0/')"   # the rest of the FREEZE s
+  run docker unpause database >/dev/null
+  FROZEN=0
+  t1=$(now)
+  log "  database unpaused $(calc "$t1 - $t0") s after the pause"
+  sleep 10  # 2 s of grace, then 8 s in which no request may fail
+  stop_load
+  summary=$(load_summary "$t0")
+  during=$(requests_between "$t0" "$t1") failed=$(failed_between "$t0" "$t1")
+  unanswered=$(unanswered_between "$t0" "$t1") slowest=$(slowest_between "$t0" "$t1")
+  quiet_from=$(calc "$t1 + 2" 3)
+  after=$(requests_between "$quiet_from" 9999999999) errors_after=$(failed_between "$quiet_from" 9999999999)
+  log "  seen: $summary"
+  check "db-freeze: $failed of the $during requests made while frozen failed, each with the app's HTTP 500 ($unanswered got no answer or another status)" \
+    test "$during" -gt 0 -a "$failed" -gt 0 -a "$unanswered" -eq 0
+  check "db-freeze: every request made while frozen was answered within QUERY_TIMEOUT + 1 = $bound s (slowest $slowest s)" \
+    awk -v s="$slowest" -v b="$bound" 'BEGIN { exit !(s > 0 && s <= b) }'
+  check "db-freeze: no request failed from 2 s after the unpause ($errors_after failed of $after)" \
+    test "$errors_after" -eq 0 -a "$after" -gt 0
+  settled db-freeze
+  RESULTS+=("db-freeze: $summary; while frozen: $failed of $during failed (HTTP 500), slowest $slowest s")
 }
 
 drill_app_recreate() {
@@ -439,6 +496,7 @@ drill_worker_kill() {
 cleanup() {
   local rc=$?
   stop_load
+  if ((FROZEN)); then docker unpause database >/dev/null 2>&1 || true; fi
   local name
   for name in "${PLACEHOLDERS[@]}"; do
     if exists container "$name" && is_ours container "$name"; then docker rm -f "$name" >/dev/null 2>&1 || true; fi
@@ -458,7 +516,7 @@ main() {
   trap cleanup EXIT
   local d
   for d in "${SELECTED[@]}"; do "drill_${d//-/_}"; done
-  step "결과 / results ($(engine_title "$ENGINE"), $RATE requests a second through nginx)"
+  step "결과 / results ($(engine_title "$ENGINE"), $RATE requests a second through nginx; db-freeze: $FREEZE_RATE)"
   printf '  %s\n' "${RESULTS[@]}"
   finish_checks
 }

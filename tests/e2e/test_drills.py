@@ -24,7 +24,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 WEB_PORT = 18281  # not the drills' default (18280), which a learner may have up
 Run = subprocess.CompletedProcess[str]
 IP = r"\d+\.\d+\.\d+\.\d+"
-DRILLS = ["db-restart", "app-recreate", "db-late", "worker-kill"]
+DRILLS = ["db-restart", "db-freeze", "app-recreate", "db-late", "worker-kill"]
+QUERY_TIMEOUT = 5  # app_server/db.py's deadline
 
 
 @pytest.fixture(scope="module")
@@ -34,13 +35,21 @@ def mysql_all(no_layouts: None) -> Run:
 
 
 @pytest.fixture(scope="module")
-def postgres_db_restart(mysql_all: Run) -> Iterator[Run]:
-    """db-restart on PostgreSQL, after the MySQL run and from no layout: drill.sh never switches a running
-    3-tier's database itself."""
+def postgres_drills(mysql_all: Run) -> Iterator[dict[str, Run]]:
+    """db-restart, then db-freeze, on PostgreSQL, after the MySQL run and from no layout: drill.sh never
+    switches a running 3-tier's database itself (db-freeze uses the 3-tier db-restart left up)."""
     down_all_layouts()
-    yield script(
-        "extras/drills/drill.sh", "db-restart", "--db", "postgres", "--port", str(WEB_PORT), timeout=600
-    )
+    runs = {}
+    for drill in ("db-restart", "db-freeze"):
+        runs[drill] = script(
+            "extras/drills/drill.sh", drill, "--db", "postgres", "--port", str(WEB_PORT), timeout=600
+        )
+    yield runs
+
+
+@pytest.fixture(scope="module")
+def postgres_db_restart(postgres_drills: dict[str, Run]) -> Run:
+    return postgres_drills["db-restart"]
 
 
 def number(pattern: str, text: str) -> float:
@@ -174,3 +183,27 @@ def test_db_restart_on_postgres(postgres_db_restart: Run) -> None:
     check_line(postgres_db_restart.stdout, "db-restart: app-server was not restarted")
     reply = requests.get(f"http://127.0.0.1:{WEB_PORT}/api/", timeout=10)
     assert reply.json()["message"] == "Connected to PostgreSQL!"
+
+
+@pytest.mark.parametrize("engine", ["mysql", "postgres"])
+def test_db_freeze_answers_every_request_within_the_deadline(
+    engine: str, request: pytest.FixtureRequest
+) -> None:
+    run = (
+        request.getfixturevalue("mysql_all")
+        if engine == "mysql"
+        else request.getfixturevalue("postgres_drills")["db-freeze"]
+    )
+    assert_ok(run)
+    assert " $ docker pause database" in run.stderr and " $ docker unpause database" in run.stderr
+    check_line(run.stdout, "db-freeze: a request while frozen answers HTTP 500 with the app's reason")
+    assert f'{{"error": "no answer from the database within {QUERY_TIMEOUT} s' in run.stderr
+    line = check_line(run.stdout, "requests made while frozen failed, each with the app's HTTP 500")
+    assert number(r"\((\d+) got no answer or another status\)", line) == 0
+    assert number(r"db-freeze: (\d+) of the", line) > 0
+    line = check_line(run.stdout, "db-freeze: every request made while frozen was answered within")
+    assert 0 < number(r"slowest (\d+\.\d+) s", line) <= QUERY_TIMEOUT + 1
+    line = check_line(run.stdout, "db-freeze: no request failed from 2 s after the unpause")
+    assert number(r"\(0 failed of (\d+)\)", line) > 0
+    paused = docker("inspect", "-f", "{{.State.Paused}}", "database").stdout.strip()
+    assert paused == "false", "the drill left the database paused"
