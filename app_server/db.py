@@ -129,6 +129,7 @@ class Watchdog:
         self._fired: set[int] = set()
         self._tokens = itertools.count()
         self._thread: threading.Thread | None = None
+        self._waking_at = float("inf")  # when the thread wakes next (inf: when notified)
 
     def arm(self, fd: int, seconds: float) -> int:
         with self._cond:
@@ -136,8 +137,10 @@ class Watchdog:
                 self._thread = threading.Thread(target=self._run, name="db-deadlines", daemon=True)
                 self._thread.start()
             token = next(self._tokens)
-            self._armed[token] = (time.monotonic() + seconds, fd)
-            self._cond.notify()
+            due = time.monotonic() + seconds
+            self._armed[token] = (due, fd)
+            if due < self._waking_at:  # only then: deadlines of one length arrive in order, a wake-up costs
+                self._cond.notify()
         return token
 
     def disarm(self, token: int) -> bool:
@@ -158,8 +161,9 @@ class Watchdog:
                         del self._armed[token]
                         self._fired.add(token)
                         _shut_down(fd)
-                nearest = min((due for due, _ in self._armed.values()), default=None)
-                self._cond.wait(None if nearest is None else max(nearest - now, 0.01))
+                self._waking_at = min((due for due, _ in self._armed.values()), default=float("inf"))
+                wait = self._waking_at - now
+                self._cond.wait(None if wait == float("inf") else max(wait, 0.01))
 
 
 def _shut_down(fd: int) -> None:
