@@ -55,13 +55,25 @@ lab_main() {
   toolbox container2
 
   step "IP 주소 확인: docker inspect container1 | grep IPAddress"
-  log "  tutorial greps IPAddress, which also matches the deprecated top-level field (empty on user-defined"
-  log "  networks). We read the address the container has on the network: .NetworkSettings.Networks.bridge"
-  local ip1 ip2
-  run docker inspect -f '{{.NetworkSettings.Networks.bridge.IPAddress}}' container1 >&2
-  run docker inspect -f '{{.NetworkSettings.Networks.bridge.IPAddress}}' container2 >&2
+  local ip1 ip2 c ip grepped
   ip1=$(ip_on container1 bridge) || ip1=''
   ip2=$(ip_on container2 bridge) || ip2=''
+  log "  as written: docker inspect's JSON (long: only the lines grep IPAddress keeps are shown)"
+  for c in container1 container2; do
+    ip=$ip1; [[ $c == container1 ]] || ip=$ip2
+    print_cmd docker inspect "$c"
+    RUN_RC=0
+    RUN_OUT=$(docker inspect "$c") || RUN_RC=$?
+    grepped=$(grep IPAddress <<<"$RUN_OUT" || true)
+    log "  | grep IPAddress:"
+    sed 's/^ */      /' <<<"$grepped" >&2
+    check "as written, grep IPAddress shows $c's address ${ip:-(none read)} (on the default bridge)" \
+      eval '((RUN_RC == 0)) && [[ -n $ip ]] && grep -qF "\"IPAddress\": \"$ip\"" <<<"$grepped"'
+  done
+  log "  It also matches the deprecated top-level field (empty on user-defined networks) and"
+  log "  SecondaryIPAddresses. We read the address the container has on the network: .NetworkSettings.Networks.bridge"
+  run docker inspect -f '{{.NetworkSettings.Networks.bridge.IPAddress}}' container1 >&2
+  run docker inspect -f '{{.NetworkSettings.Networks.bridge.IPAddress}}' container2 >&2
   check "container1 and container2 have addresses on the default bridge (${ip1:-none}, ${ip2:-none})" \
     test -n "$ip1" -a -n "$ip2" -a "$ip1" != "$ip2"
 

@@ -88,8 +88,12 @@ lab_main() {
 
   step "네트워크 디버깅: docker exec container-name ip addr / netstat -tulpn / ss -tulpn / route -n"
   log "  as written (docker exec runs the tool inside my-container's own image):"
-  run_capture docker exec "$TARGET" netstat -tulpn
-  check "docker exec my-container netstat -tulpn exits 127: the nginx image has no netstat" exited 127
+  local tool
+  for tool in "ip addr" "netstat -tulpn" "ss -tulpn" "route -n"; do
+    # shellcheck disable=SC2086  # the tool and its options, as words
+    run_capture docker exec "$TARGET" $tool
+    check "docker exec my-container $tool exits 127: the nginx image has no ${tool%% *}" exited 127
+  done
   log "  fixed: the same tools from the toolbox image, inside my-container's namespaces"
   log "  (--network container:my-container shares its interfaces; --pid container:my-container lets -p name the process)"
   in_target ip addr

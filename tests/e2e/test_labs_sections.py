@@ -39,6 +39,8 @@ SECTIONS = {
             "docker network ls shows the built-in networks bridge",
             "run without --network, are on the default bridge",
             "web reaches db by IP on the default bridge",
+            "as written, grep IPAddress shows container1's address",
+            "as written, grep IPAddress shows container2's address",
             "container1 and container2 have addresses on the default bridge",
             "db has an address on the default bridge",
             "container1 pings container2 by IP",
