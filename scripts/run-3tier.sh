@@ -43,13 +43,16 @@ preflight() {
 networks() {
   step "1. 네트워크 구성 / networks"
   ensure_network frontend-net   # web-server <-> app-server
-  ensure_network backend-net    # app-server <-> database
+  ensure_network backend-net --internal   # app-server <-> database; internal: no route out of it
 }
 
 # The database's passwords are files (db/secrets/), mounted read-only and named by *_FILE, so that
 # `docker inspect` shows none; db/ENGINE/initdb creates the app's least-privilege account on first start.
 # The healthcheck goes over TCP: the image's temporary init server listens on its socket only.
 start_database() {
+  local hardening
+  # shellcheck disable=SC2207  # one option per line
+  hardening=($(db_hardening "$ENGINE"))
   ensure_secrets
   ensure_volume "$(volume_name)"
   if [[ $ENGINE == postgres ]]; then
@@ -62,6 +65,7 @@ start_database() {
       -v ./db/secrets/root_password:/run/secrets/db_root_password:ro \
       -v ./db/secrets/app_password:/run/secrets/db_app_password:ro \
       -v ./db/postgres/initdb:/docker-entrypoint-initdb.d:ro \
+      "${hardening[@]}" \
       --health-cmd 'pg_isready -h 127.0.0.1 -U postgres -d myapp' \
       --health-interval 5s --health-timeout 3s --health-retries 5 \
       --health-start-period 120s --health-start-interval 1s \
@@ -76,6 +80,7 @@ start_database() {
       -v ./db/secrets/root_password:/run/secrets/db_root_password:ro \
       -v ./db/secrets/app_password:/run/secrets/db_app_password:ro \
       -v ./db/mysql/initdb:/docker-entrypoint-initdb.d:ro \
+      "${hardening[@]}" \
       --health-cmd 'mysqladmin ping -h 127.0.0.1 --silent' \
       --health-interval 5s --health-timeout 3s --health-retries 5 \
       --health-start-period 120s --health-start-interval 1s \
@@ -103,6 +108,7 @@ start_app() {
     -e DB_NAME=myapp \
     -e DB_PASSWORD_FILE=/run/secrets/db_app_password \
     -v ./db/secrets/app_password:/run/secrets/db_app_password:ro \
+    "${APP_HARDENING[@]}" \
     my-app:latest
   ensure_connected frontend-net app-server
 }
@@ -114,6 +120,10 @@ app_tier() {
 }
 
 # web-server: our nginx image (nginx/ + web/) renders BACKEND_HOST/BACKEND_PORT into its config at start.
+# nginx opens a new connection to app-server for each request, and each closed one holds its local port for 60 s
+# (TIME_WAIT): past ~470 requests a second the ~28,000 ports of the default range run out ("Cannot assign
+# requested address", a 502). tcp_tw_reuse=1, in web-server's own network namespace, lets a new connection
+# reuse such a port safely (TCP timestamps tell the two apart).
 start_web() {
   # shellcheck disable=SC2046
   build_image docker build -t lab/web-server:latest --file nginx/Dockerfile $(build_arg NGINX_IMAGE) .
@@ -122,6 +132,8 @@ start_web() {
     -p "$BIND_IP:$HOST_PORT:80" \
     -e BACKEND_HOST=app-server \
     -e BACKEND_PORT=3000 \
+    "${WEB_HARDENING[@]}" \
+    --sysctl net.ipv4.tcp_tw_reuse=1 \
     lab/web-server:latest
 }
 

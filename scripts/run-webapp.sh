@@ -41,6 +41,9 @@ preflight() {
 # account from db/ENGINE/initdb, its data on a named volume, and a healthcheck over TCP (the image's
 # temporary init server listens on its socket only).
 start_database() {
+  local hardening
+  # shellcheck disable=SC2207  # one option per line
+  hardening=($(db_hardening "$ENGINE"))
   ensure_secrets
   ensure_volume "$(volume_name)"
   if [[ $ENGINE == mysql ]]; then
@@ -53,6 +56,7 @@ start_database() {
       -v ./db/secrets/root_password:/run/secrets/db_root_password:ro \
       -v ./db/secrets/app_password:/run/secrets/db_app_password:ro \
       -v ./db/mysql/initdb:/docker-entrypoint-initdb.d:ro \
+      "${hardening[@]}" \
       --health-cmd 'mysqladmin ping -h 127.0.0.1 --silent' \
       --health-interval 5s --health-timeout 3s --health-retries 5 \
       --health-start-period 120s --health-start-interval 1s \
@@ -67,6 +71,7 @@ start_database() {
       -v ./db/secrets/root_password:/run/secrets/db_root_password:ro \
       -v ./db/secrets/app_password:/run/secrets/db_app_password:ro \
       -v ./db/postgres/initdb:/docker-entrypoint-initdb.d:ro \
+      "${hardening[@]}" \
       --health-cmd 'pg_isready -h 127.0.0.1 -U postgres -d myapp' \
       --health-interval 5s --health-timeout 3s --health-retries 5 \
       --health-start-period 120s --health-start-interval 1s \
@@ -84,6 +89,7 @@ start_app() {
     -e DB_NAME=myapp \
     -e DB_PASSWORD_FILE=/run/secrets/db_app_password \
     -v ./db/secrets/app_password:/run/secrets/db_app_password:ro \
+    "${APP_HARDENING[@]}" \
     webapp
 }
 

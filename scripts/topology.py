@@ -15,8 +15,9 @@ layout a learner typed by hand, with the tutorial's names, read-only (scripts/ch
 A snapshot holds what a learner can see with `docker network inspect` / `docker inspect`, and what the
 layout does: networks (driver, internal, IPv6, members and their aliases), containers (image role,
 networks, published ports with host IP, healthcheck, user, env keys without values, restart policy,
-mounts, labels) and a reachability matrix (does each container resolve each other one by name, and open
-its service port), probed from inside each container's network namespace with the toolbox image.
+capabilities, no-new-privileges, read-only root, tmpfs, memory and pids limits, sysctls, mounts, labels) and a
+reachability matrix (does each container resolve each other one by name, and open its service port), probed
+from inside each container's network namespace with the toolbox image.
 
 Normalised, because they legitimately differ between `docker run` and compose: IDs and addresses (never
 recorded), compose's project prefix on names, compose's own com.docker.compose.* labels and its
@@ -86,6 +87,9 @@ def labels(raw: dict | None) -> dict:
     }
 
 
+NO_NEW_PRIVS = {"no-new-privileges", "no-new-privileges:true", "no-new-privileges=true"}
+
+
 def container_view(c: dict) -> dict:
     name = c["Name"].lstrip("/")
     cfg, host = c["Config"], c["HostConfig"]
@@ -99,10 +103,26 @@ def container_view(c: dict) -> dict:
         "image role": image_role(cfg["Image"]),
         "networks": sorted(bare(n) for n in c["NetworkSettings"]["Networks"]),
         "published ports": ports,
+        # what was asked for, published or not: a port asked of a container on internal networks only is not
+        # published, but the layout still differs from one that does not ask
+        "port bindings asked": sorted(
+            f"{b.get('HostIp') or '*'}:{b.get('HostPort') or '*'}->{port}"
+            for port, binds in (host.get("PortBindings") or {}).items()
+            for b in binds or []
+        ),
         "healthcheck": " ".join(health.get("Test") or ["(none)"]),
         "user": cfg.get("User") or "(image default)",
         "env keys": sorted({e.split("=", 1)[0] for e in cfg.get("Env") or []}),
         "restart policy": (host.get("RestartPolicy") or {}).get("Name") or "no",
+        "capabilities": f"drop {sorted(host.get('CapDrop') or [])} add {sorted(host.get('CapAdd') or [])}",
+        "no-new-privileges": bool(NO_NEW_PRIVS & set(host.get("SecurityOpt") or [])),
+        "read-only root": bool(host.get("ReadonlyRootfs")),
+        "tmpfs": sorted(
+            f"{path}:{opts}" if opts else path for path, opts in (host.get("Tmpfs") or {}).items()
+        ),
+        "memory limit": host.get("Memory") or 0,
+        "pids limit": host.get("PidsLimit") or 0,
+        "sysctls": dict(sorted((host.get("Sysctls") or {}).items())),
         "mounts": sorted(f"{m['Type']}:{m['Destination']}:{'rw' if m['RW'] else 'ro'}" for m in c["Mounts"]),
         "labels": labels(cfg.get("Labels")),
         "_name": name,

@@ -29,7 +29,7 @@
 # What is measured, all on 127.0.0.1 or on containers this lab started:
 #   nginx     wrk -> 127.0.0.1:PORT/api/ -> web-server -> app-server -> database   (the 3-tier as it is)
 #   direct    wrk -> 127.0.0.1:APP_PORT/ -> bench-app: a second container of the app image with app-server's
-#             settings, on backend-net, published on loopback for the bench only (the 3-tier itself keeps
+#             settings, on frontend-net and backend-net, published on loopback for the bench only (the 3-tier keeps
 #             app-server unpublished) and removed at exit
 #   express   wrk -> the tutorial's app.js (Express + mysql2, one shared connection) run on this host with
 #             node, connected to the database container's backend-net address (MySQL only; skipped without
@@ -251,13 +251,15 @@ start_bench_app() {
   remove_bench_app
   refuse_foreign container "$BENCH_APP"
   [[ -n ${1:-} ]] && extra=(-e "GUNICORN_CMD_ARGS=$1")
-  # app-server's settings (scripts/run-3tier.sh start_app), published on loopback
+  # app-server's settings (scripts/run-3tier.sh start_app), published on loopback. Created on frontend-net, then
+  # connected to backend-net: a port is not published from an internal network (backend-net is one).
   # shellcheck disable=SC2046  # labels() is a list of words by design
-  run docker run -d --name "$BENCH_APP" --network backend-net -p "127.0.0.1:$APP_PORT:3000" \
+  run docker run -d --name "$BENCH_APP" --network frontend-net -p "127.0.0.1:$APP_PORT:3000" \
     -e DB_ENGINE="$ENGINE" -e DATABASE_HOST=database -e DB_USER=appuser -e DB_NAME=myapp \
     -e DB_PASSWORD_FILE=/run/secrets/db_app_password \
     -v ./db/secrets/app_password:/run/secrets/db_app_password:ro \
     ${extra[@]+"${extra[@]}"} $(labels) "$APP_IMAGE" >/dev/null
+  run docker network connect backend-net "$BENCH_APP"
   # Its first 200 rather than its healthcheck (10 s interval): same proof that it serves, sooner.
   if ! wait_http "http://127.0.0.1:$APP_PORT/" 60; then
     docker logs --tail 25 "$BENCH_APP" 2>&1 | sed 's/^/    | /' >&2 || true

@@ -90,6 +90,62 @@ unreachable_ip() {
   not port_open "$1" "$ip" "$4"
 }
 
+# confined NAME CAPS MEMORY PIDS: what the kernel applies to NAME's PID 1, read with sh and cat (every image has
+# them): the capability bounding set is CAPS (a number: 0xc1 = CHOWN, SETGID, SETUID), no-new-privileges is on,
+# / is mounted read-only, and the container's cgroup (v2, or v1's memory and pids controllers) allows MEMORY
+# bytes and PIDS tasks.
+CONFINED_SH='cat /proc/1/status /proc/1/mounts
+echo "memory.max $(cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes)"
+echo "pids.max $(cat /sys/fs/cgroup/pids.max 2>/dev/null || cat /sys/fs/cgroup/pids/pids.max)"'
+confined() {
+  local got want
+  PROBE="docker exec $1 sh -c '$CONFINED_SH'"
+  got=$(docker exec "$1" sh -c "$CONFINED_SH") || return 1
+  got=$(awk '$1 == "CapBnd:" || $1 == "NoNewPrivs:" || $1 == "memory.max" || $1 == "pids.max" { print $1, $2 }
+    $2 == "/" && NF == 6 { split($4, o, ","); print "root", o[1] }' <<<"$got")
+  want=$(printf 'CapBnd: %016x\nNoNewPrivs: 1\nroot ro\nmemory.max %s\npids.max %s' "$2" "$3" "$4")
+  printf '%s\n' "$got"
+  [[ $got == "$want" ]] || { printf 'expected:\n%s\n' "$want"; return 1; }
+}
+# restarts_unless_stopped NAME...: each one's restart policy is unless-stopped.
+restarts_unless_stopped() {
+  local c policy rc=0
+  PROBE="docker inspect -f '{{.HostConfig.RestartPolicy.Name}}' $*"
+  for c in "$@"; do
+    policy=$(docker inspect -f '{{.HostConfig.RestartPolicy.Name}}' "$c") || return 1
+    printf '%s: %s\n' "$c" "$policy"
+    [[ $policy == unless-stopped ]] || rc=1
+  done
+  return "$rc"
+}
+# routes FROM: FROM's IPv4 routing table, read by the kernel's /proc/net/route from inside its namespace.
+routes() {
+  local table
+  table=$(probe "$1" cat /proc/net/route) || return 1
+  [[ $table == Iface* ]] || { printf '%s\n' "$table"; return 1; }
+  printf '%s\n' "$table"
+}
+# has_default_route FROM / no_default_route FROM: a default route (destination 00000000) is there, or is not;
+# a table that cannot be read fails both.
+has_default_route() { local t; t=$(routes "$1") || return 1; awk 'NR > 1 && $2 == "00000000" { f = 1 } END { exit !f }' <<<"$t"; }
+no_default_route() { local t; t=$(routes "$1") || return 1; printf '%s\n' "$t"; ! awk 'NR > 1 && $2 == "00000000" { f = 1 } END { exit !f }' <<<"$t"; }
+
+# confinement_checks DB APP [WEB]: the CHECK lines for each tier's least privilege (scripts/lib/objects.sh
+# says what each tier gets and why).
+confinement_checks() {
+  local db=$1 app=$2 web=${3:-}
+  local hint="run it with the layout's options: docker rm -f it and run the script again"
+  [[ -z $web ]] || check --hint "$hint" \
+    "$web: capabilities CHOWN, SETGID, SETUID only; no-new-privileges; read-only /; 128 MiB, 64 pids" \
+    confined "$web" 0xc1 134217728 64
+  check --hint "$hint" "$app: no capability; no-new-privileges; read-only /; 256 MiB, 128 pids" \
+    confined "$app" 0 268435456 128
+  check --hint "$hint" "$db: no capability (runs as its image's user, uid 999); no-new-privileges; read-only /; 1 GiB, 512 pids" \
+    confined "$db" 0 1073741824 512
+  # shellcheck disable=SC2086  # web is empty or one name
+  check --hint "$hint" "restart policy unless-stopped: $db $app${web:+ $web}" restarts_unless_stopped "$db" "$app" $web
+}
+
 # finish_checks: the summary line and the exit status for the checks run so far.
 finish_checks() {
   if ((CHECK_COUNT == 0)); then
@@ -132,6 +188,13 @@ verify_3tier() {
     "web-server is published on $bind:$port only" published_on web-server 80 "$bind" "$port"
   check --hint "run the database without -p" "database publishes no port on the host" not_published database
   check --hint "run app-server without -p" "app-server publishes no port on the host" not_published app-server
+  check --hint "app-server must be on frontend-net: docker network connect frontend-net app-server" \
+    "app-server opens web-server:80 (it reaches both sides)" port_open app-server web-server 80
+  check --hint "frontend-net must not be internal: it carries app-server's default route" \
+    "app-server has a default route (through frontend-net)" has_default_route app-server
+  check --hint "recreate backend-net with --internal: scripts/run-3tier.sh does it" \
+    "database has no default route: backend-net is internal, nothing leaves it" no_default_route database
+  confinement_checks database app-server web-server
 }
 
 # verify_webapp PORT ENGINE DB_NAME
@@ -146,4 +209,5 @@ verify_webapp() {
   check --hint "run webapp with -p 127.0.0.1:$port:3000" \
     "webapp is published on 127.0.0.1:$port only" published_on webapp 3000 127.0.0.1 "$port"
   check --hint "run $db without -p" "$db publishes no port on the host" not_published "$db"
+  confinement_checks "$db" webapp
 }

@@ -77,10 +77,25 @@ remove_ours() {
 
 # --- idempotent builders ------------------------------------------------------------------------------
 
-ensure_network() {  # ensure_network NAME [docker network create options...]
-  local name=$1; shift
+# ensure_network NAME [docker network create options...]: created, or reused when ours already and internal
+# (--internal) or not as asked. One that differs (an earlier run's) is recreated, with the lab's containers on it
+# removed first: the steps after this one create them again. A container on it that is not ours stops the run.
+ensure_network() {
+  local name=$1 internal=false a members c; shift
+  for a in "$@"; do [[ $a == --internal ]] && internal=true; done
   refuse_foreign network "$name"
-  if exists network "$name"; then log "  network $name exists, reusing"; return 0; fi
+  if exists network "$name"; then
+    if [[ $(docker network inspect -f '{{.Internal}}' "$name") == "$internal" ]]; then
+      log "  network $name exists, reusing"; return 0
+    fi
+    members=$(docker network inspect -f '{{range .Containers}}{{.Name}} {{end}}' "$name")
+    for c in $members; do
+      is_ours container "$c" || die "network $name must be recreated (internal: $internal), but container '$c' on it is not the lab's. Disconnect it (docker network disconnect $name $c), then run again."
+    done
+    log "  network $name exists with internal: $([[ $internal == true ]] && echo false || echo true): recreating it"
+    for c in $members; do remove_ours container "$c"; done
+    run docker network rm "$name" >/dev/null
+  fi
   # shellcheck disable=SC2046  # labels() is a list of words by design
   run docker network create ${1+"$@"} $(labels) "$name" >/dev/null
 }
@@ -108,7 +123,8 @@ network {{json .HostConfig.NetworkMode}}
 caps {{json .HostConfig.CapAdd}} {{json .HostConfig.CapDrop}}
 security {{json .HostConfig.SecurityOpt}} {{json .HostConfig.ReadonlyRootfs}} {{json .HostConfig.Tmpfs}}
 limits {{json .HostConfig.Memory}} {{json .HostConfig.PidsLimit}}
-restart {{json .HostConfig.RestartPolicy}} {{json .HostConfig.Init}}'
+restart {{json .HostConfig.RestartPolicy}} {{json .HostConfig.Init}}
+sysctls {{json .HostConfig.Sysctls}}'
 
 settings_of() { docker inspect -f "$SETTINGS" "$1" 2>/dev/null | LC_ALL=C sort; }
 
@@ -182,6 +198,32 @@ use_offline_images() {
   eval "$out"
 }
 
+# --- least privilege: each tier's docker run options (compose/*.yaml says the same) --------------------
+
+# Every capability is dropped, and only what a tier's process uses is added back:
+#   app-server, webapp (gunicorn as uid 10001 on port 3000): none.
+#   web-server (nginx): CHOWN, for the master (root) to hand its temporary folders under /var/cache/nginx to the
+#     workers' user, and SETGID + SETUID, for it to start the workers as that user. Port 80 needs no
+#     NET_BIND_SERVICE: Docker sets net.ipv4.ip_unprivileged_port_start=0 in each container's network namespace.
+#   database: none. It runs as its image's own user (uid 999), so the image's entrypoint neither chowns its
+#     folders nor switches user; the secrets it reads are mode 644 (ensure_secrets).
+# Every tier also gets no-new-privileges, a read-only root with tmpfs where its process writes, memory and
+# pids limits, and restart unless-stopped (`docker stop` and `docker kill` leave it stopped; a crash restarts).
+# shellcheck disable=SC2034  # used by the layouts' scripts (run-3tier.sh, run-webapp.sh)
+APP_HARDENING=(--cap-drop ALL --security-opt no-new-privileges --read-only --tmpfs /tmp
+  --memory 256m --pids-limit 128 --restart unless-stopped)
+# shellcheck disable=SC2034  # used by run-3tier.sh
+WEB_HARDENING=(--cap-drop ALL --cap-add CHOWN --cap-add SETGID --cap-add SETUID --security-opt no-new-privileges
+  --read-only --tmpfs /run --tmpfs /var/cache/nginx --tmpfs /etc/nginx/conf.d
+  --memory 128m --pids-limit 64 --restart unless-stopped)
+# db_hardening ENGINE: the database's options, one per line (the socket folder is a tmpfs owned by uid 999)
+db_hardening() {
+  local user=mysql run=/var/run/mysqld
+  [[ $1 == postgres ]] && user=postgres run=/var/run/postgresql
+  printf '%s\n' --user "$user" --cap-drop ALL --security-opt no-new-privileges \
+    --read-only --tmpfs "$run:uid=999,gid=999" --tmpfs /tmp --memory 1g --pids-limit 512 --restart unless-stopped
+}
+
 # --- secrets ------------------------------------------------------------------------------------------
 
 SECRETS_DIR=$LAB_ROOT/db/secrets
@@ -217,7 +259,7 @@ wait_healthy() {
       "$name" 2>/dev/null || echo missing)
     case $status in
       healthy) log "  $name is healthy after $((SECONDS - start))s"; return 0 ;;
-      exited|dead|missing|unhealthy) break ;;
+      exited|dead|missing|unhealthy|restarting) break ;;   # restarting: it exited (restart unless-stopped)
     esac
     ((SECONDS - start < timeout)) || break
     if ((SECONDS >= next)); then log "  still waiting for $name ($status, $((SECONDS - start))s of at most ${timeout}s)"

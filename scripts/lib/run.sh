@@ -83,6 +83,19 @@ FLAG_WORDS=' -d --detach --rm -i -it --init --read-only --privileged -P -q --qui
 # -f FILE is written --file in our scripts.)
 takes_value() { [[ $1 == -* && $1 != *=* && $FLAG_WORDS != *" $1 "* && $1 != -- ]]; }
 
+# opt_family LINE: the family of the option LINE starts with, for show_cmd to keep a family on one line: the
+# healthcheck's timings (--health-cmd keeps its own line), capabilities, the root filesystem and its tmpfs, and
+# the limits with the restart policy. Nothing for any other option.
+opt_family() {
+  case $1 in
+    --health-cmd*) ;;
+    --health-*) echo health ;;
+    --cap-*) echo caps ;;
+    --read-only* | --tmpfs*) echo fs ;;
+    --memory* | --pids-limit* | --restart*) echo limits ;;
+  esac
+}
+
 # show_cmd ARGS...: the command on one line when it is short, else in the tutorial's shape: the command words
 # and its leading value-less options, then one option (with its value) per line (the healthcheck's timings
 # together), then the image or the operands with the rest, joined by " \" continuations. Bash reads either
@@ -98,9 +111,9 @@ show_cmd() {
   while ((i < n)) && [[ ${argv[i]} == -* ]]; do
     line=$(quote "${argv[i]}")
     if takes_value "${argv[i]}" && ((i + 1 < n)); then line+=" $(quote "${argv[i + 1]}")"; i=$((i + 1)); fi
-    # the healthcheck's timings share one line (--health-cmd keeps its own)
-    if [[ $line == --health-* && $line != --health-cmd* && ${words[${#words[@]} - 1]} == --health-* &&
-      ${words[${#words[@]} - 1]} != --health-cmd* && $((${#words[${#words[@]} - 1]} + ${#line})) -lt 96 ]]; then
+    # options of one family share a line while it stays short (opt_family says which)
+    if [[ -n $(opt_family "$line") && $(opt_family "$line") == "$(opt_family "${words[${#words[@]} - 1]}")" &&
+      $((${#words[${#words[@]} - 1]} + ${#line})) -lt 96 ]]; then
       words[${#words[@]} - 1]+=" $line"
     else
       words+=("$line")
