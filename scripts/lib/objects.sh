@@ -259,7 +259,7 @@ wait_healthy() {
       "$name" 2>/dev/null || echo missing)
     case $status in
       healthy) log "  $name is healthy after $((SECONDS - start))s"; return 0 ;;
-      exited|dead|missing|unhealthy|restarting) break ;;   # restarting: it exited (restart unless-stopped)
+      exited|dead|missing|unhealthy) break ;;
     esac
     ((SECONDS - start < timeout)) || break
     if ((SECONDS >= next)); then log "  still waiting for $name ($status, $((SECONDS - start))s of at most ${timeout}s)"
