@@ -25,10 +25,18 @@ compose() {
     docker compose --project-directory compose --file "$COMPOSE_FILE" "$@"
 }
 
-preflight() {
+# refuse_foreign_project: `docker compose up` and `down` act on every object labelled with the project's
+# name (lab-3tier, lab-webapp) and on the file's names; each of them that exists must be the lab's.
+refuse_foreign_project() {
   local c n
+  refuse_foreign_members "the compose project lab-$LAYOUT" "com.docker.compose.project=lab-$LAYOUT" \
+    container network volume
   for n in "${NETWORKS[@]}"; do refuse_foreign network "$n"; done
   for c in "${CONTAINERS[@]}"; do refuse_foreign container "$c"; done
+}
+
+preflight() {
+  refuse_foreign_project
   require_port "${CONTAINERS[0]}" "$PUBLISHED" "$HOST_PORT" "scripts/run-compose.sh $LAYOUT --port 8080"
   if ((OFFLINE)); then use_offline_images; else ensure_image "$(db_image "$ENGINE")"; ensure_image "$PYTHON_IMAGE"; fi
   ((OFFLINE)) || [[ $LAYOUT != 3tier ]] || ensure_image "$NGINX_IMAGE"
@@ -70,6 +78,7 @@ main() {
   require_engine
   cd "$LAB_ROOT"
   if ((DOWN)); then
+    refuse_foreign_project
     step "down: docker compose down ($LAYOUT)"
     local down_args=(down --remove-orphans)
     ((DROP_VOLUMES)) && down_args+=(--volumes)

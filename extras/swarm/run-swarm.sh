@@ -76,9 +76,19 @@ wait_service() {
 }
 
 # Steps 1-2 of both ways: a swarm (init only if needed), the mode, and the images on this node.
+# refuse_foreign_stack: `docker stack deploy` and `docker stack rm` act on everything labelled with the
+# stack's namespace; the by-hand twin reuses services and secrets by name. Each that exists must be the lab's.
+refuse_foreign_stack() {
+  local n
+  refuse_foreign_members "the stack $STACK" "com.docker.stack.namespace=$STACK" service network secret
+  for n in database app-server web-server; do refuse_foreign service "${STACK}_$n"; done
+  for n in db_root_password db_app_password; do refuse_foreign secret "${STACK}_$n"; done
+}
+
 swarm_and_images() {
   step "1. swarm: one node is enough (docker swarm init only if needed)"
   ensure_swarm "$OWNER"
+  refuse_foreign_stack
   pick_mode
   step "2. images, built on this node (a single-node swarm uses local images; no registry)"
   # shellcheck disable=SC2046  # build_arg is a list of words by design
@@ -269,6 +279,7 @@ wait_gone() {
 down() {
   step "down: the stack (docker stack rm) or its by-hand twin (docker service rm ...)"
   if swarm_active; then
+    refuse_foreign_stack
     if docker stack ls --format '{{.Name}}' | grep -qx "$STACK"; then run docker stack rm "$STACK" >/dev/null; fi
     remove_labelled_swarm service
     wait_gone "task containers" docker ps -aq --filter "label=$LAB_LABEL=$LAYOUT"
@@ -308,6 +319,7 @@ main() {
   if ((update)); then
     swarm_active && docker service inspect "${STACK}_app-server" >/dev/null 2>&1 \
       || die "no stack to update: run extras/swarm/run-swarm.sh first"
+    refuse_foreign_stack
     MODE=auto; pick_mode >/dev/null 2>&1
     rolling_update
     return

@@ -37,10 +37,10 @@ labels() { printf -- '--label %s=%s' "$LAB_LABEL" "$LAYOUT"; }
 
 # --- what exists, and whose it is ---------------------------------------------------------------------
 
-exists() { docker "$1" inspect "$2" >/dev/null 2>&1; }          # exists network|container|volume NAME
+exists() { docker "$1" inspect "$2" >/dev/null 2>&1; }  # exists network|container|volume|service|secret NAME
 label_of() {  # label_of KIND NAME [LABEL]: the value of LABEL (default: the lab's) on the object, or nothing
   local where=Labels
-  [[ $1 == container ]] && where=Config.Labels
+  case $1 in container) where=Config.Labels ;; service|secret) where=Spec.Labels ;; esac
   docker "$1" inspect -f "{{ index .$where \"${3:-$LAB_LABEL}\" }}" "$2" 2>/dev/null | sed 's/^<no value>$//'
 }
 is_ours() { [[ -n $(label_of "$1" "$2") ]]; }                      # is_ours network|container|volume NAME
@@ -50,6 +50,23 @@ refuse_foreign() {
   if exists "$1" "$2" && ! is_ours "$1" "$2"; then
     die "a $1 named '$2' already exists and is not the lab's (it has no $LAB_LABEL label). The lab will not touch it: remove or rename it yourself (docker $1 rm $2), then run again."
   fi
+}
+
+# refuse_foreign_members WHAT LABEL=VALUE KIND...: the objects of each KIND that carry LABEL=VALUE (a compose
+# project's or a stack's own label: what `docker compose down` and `docker stack rm` remove by) must all carry
+# the lab's label too; one that does not is someone else's project under the same name: stop, touch nothing.
+refuse_foreign_members() {
+  local what=$1 filter=$2 kind id all name foreign=''; shift 2
+  for kind in "$@"; do
+    all=; [[ $kind == container ]] && all=-a
+    for id in $(docker "$kind" ls -q $all --filter "label=$filter"); do
+      is_ours "$kind" "$id" && continue
+      case $kind in service|secret) name=$(docker "$kind" inspect -f '{{.Spec.Name}}' "$id") ;;
+                    *) name=$(docker "$kind" inspect -f '{{.Name}}' "$id") ;; esac
+      foreign+=" $kind ${name#/};"
+    done
+  done
+  [[ -z $foreign ]] || die "$what holds objects that are not the lab's (no $LAB_LABEL label):${foreign%;}. The lab will not touch them: remove or rename them yourself (docker KIND rm NAME), then run again."
 }
 
 # require_free KIND NAME...: stop before doing anything when a name this script needs is taken, by a learner's
