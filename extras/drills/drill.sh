@@ -2,7 +2,7 @@
 # drill.sh — fault drills on the 3-tier layout: break one tier on purpose while requests keep coming, measure
 # what a user would have seen, and check that the layout heals as it is designed to.
 #
-# Usage: extras/drills/drill.sh db-restart|db-freeze|app-recreate|db-late|worker-kill|all [--db ENGINE] [--port N]
+# Usage: extras/drills/drill.sh db-restart|db-freeze|app-recreate|db-late|worker-kill|slow-clients|all [--db ENGINE] [--port N]
 #
 #   db-restart    `docker restart database` under a steady load: how long requests fail, and none fails
 #                 once the database is back (the app replaces its broken connections; it is not restarted)
@@ -13,7 +13,10 @@
 #   db-late       app-server started 30 s before the database: it waits, not ready (/readyz 503) but alive
 #                 (no crash loop), and turns ready by itself when the database comes
 #   worker-kill   `kill -9` on one gunicorn worker under load: the master starts a new one, requests go on
-#   all           the five, in this order
+#   slow-clients  32 connections that send a request line and then nothing: straight to gunicorn (as the webapp
+#                 layout publishes it) health probes time out; through nginx every probe answers, and nginx
+#                 closes the slow connections after its client_header_timeout
+#   all           the six, in this order
 #
 #   --db ENGINE   the 3-tier's database when none is up: mysql (default) or postgres
 #   --port N      host port of web-server when none is up (default 18280), published on 127.0.0.1 only
@@ -34,7 +37,7 @@ set -Eeuo pipefail
 
 export LAYOUT=drill        # the label of what only the drills make (the placeholder); the 3-tier keeps its own
 PLACEHOLDER=drill-placeholder
-DRILLS=(db-restart db-freeze app-recreate db-late worker-kill)
+DRILLS=(db-restart db-freeze app-recreate db-late worker-kill slow-clients)
 RATE=20                    # requests a second
 REQ_TIMEOUT=2              # seconds per request
 LATE=30                    # db-late: seconds the database comes after the app
@@ -48,6 +51,10 @@ FREEZE=12                  # db-freeze: seconds the database stays paused
 # the queue, not the deadline, then sets how long a request waits.
 FREEZE_RATE=1
 FROZEN=0                   # 1 while db-freeze has the database paused (cleanup unpauses it)
+SLOW_BOX=drill-slow-clients  # slow-clients: the toolbox container the slow clients and the probes run in
+SLOW=32                    # slow-clients: connections that send a request line and then nothing (4 x 8 threads)
+PROBES=15                  # slow-clients: health probes per phase, one after another, REQ_TIMEOUT s each
+SLOW_MADE=0                # 1 once slow-clients made its toolbox (cleanup removes it)
 
 
 parse_args() {
@@ -55,7 +62,7 @@ parse_args() {
   case ${1:-} in
     -h|--help) usage; exit 0 ;;
     all) SELECTED=("${DRILLS[@]}") ;;
-    db-restart|db-freeze|app-recreate|db-late|worker-kill) SELECTED=("$1") ;;
+    db-restart|db-freeze|app-recreate|db-late|worker-kill|slow-clients) SELECTED=("$1") ;;
     '') usage_error "name a drill: ${DRILLS[*]} or all" ;;
     *) usage_error "unknown drill: $1 (the drills: ${DRILLS[*]}, all)" ;;
   esac
@@ -491,6 +498,90 @@ drill_worker_kill() {
   RESULTS+=("worker-kill: $summary; $flying in flight at the kill; replacement PID ${NEW_PID:-none} after $( [[ -n $t_new ]] && calc "$t_new - $t0" || echo never) s")
 }
 
+# --- slow-clients ---------------------------------------------------------------------------------------
+
+# established HEXPORT: the toolbox's TCP connections in state ESTABLISHED to remote port HEXPORT, read from
+# its kernel's table (/proc/net/tcp: "local remote state", addresses as hex IP:port, 01 = ESTABLISHED).
+ESTABLISHED_AWK='substr($3, length($3) - 4) == p && $4 == "01" { n++ } END { print n + 0 }'
+established() { docker exec "$SLOW_BOX" awk -v p=":$1" "$ESTABLISHED_AWK" /proc/net/tcp; }
+none_established() { [[ $(established "$1") == 0 ]]; }
+
+# probes URL: PROBES health probes from the toolbox, one after another (REQ_TIMEOUT s each); sets PROBE_FAILED.
+probes() {
+  local i
+  PROBE_FAILED=0
+  announce docker exec "$SLOW_BOX" wget -q -T "$REQ_TIMEOUT" -O /dev/null "$1"
+  log "    (run $PROBES times, one after another)"
+  for ((i = 0; i < PROBES; i++)); do
+    docker exec "$SLOW_BOX" wget -q -T "$REQ_TIMEOUT" -O /dev/null "$1" 2>/dev/null || PROBE_FAILED=$((PROBE_FAILED + 1))
+  done
+  log "    -> $PROBE_FAILED of $PROBES failed"
+}
+
+# slow_clients HOST PORT: SLOW connections from the toolbox that send `GET /healthz HTTP/1.1` and then nothing
+# (no headers, no blank line), each held open for up to 120 s; then all of them ESTABLISHED, else stop.
+slow_clients() {
+  local hex
+  hex=$(printf '%04X' "$2")
+  run docker exec -d "$SLOW_BOX" sh -c "for i in \$(seq $SLOW); do (printf 'GET /healthz HTTP/1.1\r\n'; sleep 120) | nc $1 $2 & done; wait"
+  wait_for 10 test_established "$hex" "$SLOW" \
+    || die "only $(established "$hex") of the $SLOW slow connections to $1:$2 were established within 10 s"
+  log "  $SLOW connections to $1:$2 are open, each has sent a request line and nothing more"
+}
+test_established() { [[ $(established "$1") == "$2" ]]; }
+stop_slow_clients() { run docker exec "$SLOW_BOX" killall -q nc || true; }
+
+# header_timeout: N of `client_header_timeout Ns` in web-server's rendered nginx config (nginx/templates).
+header_timeout() {
+  local v
+  v=$(docker exec web-server sh -c 'grep -ho "client_header_timeout [0-9]*s" /etc/nginx/conf.d/*.conf' 2>/dev/null | head -n 1)
+  v=${v#client_header_timeout } v=${v%s}
+  [[ $v =~ ^[0-9]+$ ]] || die "found no 'client_header_timeout Ns' in web-server's /etc/nginx/conf.d: is it the lab's nginx?"
+  echo "$v"
+}
+
+drill_slow_clients() {
+  step "slow-clients: $SLOW connections that send a request line and then nothing, to gunicorn alone and to nginx"
+  ensure_3tier
+  local direct=http://app-server:3000/healthz proxied=http://web-server/api/healthz timeout bound t0 t_closed
+  local base_direct base_proxied direct_failed after_failed proxied_failed closed
+  timeout=$(header_timeout) bound=$((timeout + 3))
+  refuse_foreign container "$SLOW_BOX"
+  exists container "$SLOW_BOX" && run docker rm -f "$SLOW_BOX" >/dev/null
+  log "  a toolbox on frontend-net, where web-server and app-server are: the slow clients and the probes run in it"
+  toolbox "$SLOW_BOX" --network frontend-net
+  SLOW_MADE=1
+  log "  before: the probes, straight to gunicorn and through nginx"
+  probes "$direct"; base_direct=$PROBE_FAILED
+  probes "$proxied"; base_proxied=$PROBE_FAILED
+  check "slow-clients: with no slow client, every probe answers, straight to gunicorn and through nginx ($base_direct and $base_proxied of $PROBES failed)" \
+    test "$base_direct" -eq 0 -a "$base_proxied" -eq 0
+  log "  gunicorn alone (the webapp layout publishes app-server:3000 to the host as it is):"
+  slow_clients app-server 3000
+  probes "$direct"; direct_failed=$PROBE_FAILED
+  check "slow-clients: straight to gunicorn, the slow clients hold its threads (2 workers x 4): $direct_failed of $PROBES probes got no answer within $REQ_TIMEOUT s" \
+    test "$direct_failed" -gt 0
+  stop_slow_clients
+  wait_for 10 none_established 0BB8 || true
+  probes "$direct"; after_failed=$PROBE_FAILED
+  check "slow-clients: once the slow clients are gone, gunicorn answers every probe again ($after_failed of $PROBES failed)" \
+    test "$after_failed" -eq 0
+  log "  nginx in front (the 3-tier): the same slow clients to web-server:80"
+  slow_clients web-server 80
+  t0=$(now)
+  probes "$proxied"; proxied_failed=$PROBE_FAILED
+  check "slow-clients: through nginx, with the $SLOW slow clients connected, every probe answers ($proxied_failed of $PROBES failed)" \
+    test "$proxied_failed" -eq 0
+  announce docker exec "$SLOW_BOX" awk -v p=:0050 "$ESTABLISHED_AWK" /proc/net/tcp
+  log "    (repeated until it counts 0 connections to port 80 (hex 0050) ESTABLISHED, for up to $bound s)"
+  if wait_for "$bound" none_established 0050; then t_closed=$(now); closed=$(calc "$t_closed - $t0"); else closed=never; fi
+  check "slow-clients: nginx closed all $SLOW slow connections $closed s after they were open (client_header_timeout ${timeout}s; bound $bound s)" \
+    test "$closed" != never
+  stop_slow_clients
+  settled slow-clients
+  RESULTS+=("slow-clients: $SLOW slow connections; straight to gunicorn $direct_failed of $PROBES probes failed; through nginx $proxied_failed of $PROBES, and nginx closed them $closed s after they were open")
+}
+
 # --- main -----------------------------------------------------------------------------------------------
 
 cleanup() {
@@ -498,6 +589,9 @@ cleanup() {
   stop_load
   if ((FROZEN)); then docker unpause database >/dev/null 2>&1 || true; fi
   local name
+  if ((SLOW_MADE)) && exists container "$SLOW_BOX" && is_ours container "$SLOW_BOX"; then
+    docker rm -f "$SLOW_BOX" >/dev/null 2>&1 || true
+  fi
   for name in "${PLACEHOLDERS[@]}"; do
     if exists container "$name" && is_ours container "$name"; then docker rm -f "$name" >/dev/null 2>&1 || true; fi
   done

@@ -1,6 +1,6 @@
-"""extras/drills/drill.sh end to end: the four fault drills on the 3-tier, and what they report.
+"""extras/drills/drill.sh end to end: the fault drills on the 3-tier, and what they report.
 
-One `drill.sh all` on MySQL (the four drills in sequence on a 3-tier the script brings up itself); then, on
+One `drill.sh all` on MySQL (every drill in sequence on a 3-tier the script brings up itself); then, on
 that running MySQL layout, a --db or --port that differs from it is refused with nothing touched; then
 db-restart alone on PostgreSQL from no layout (its connection pool waits for the database instead of
 failing at once). Each
@@ -24,7 +24,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 WEB_PORT = 18281  # not the drills' default (18280), which a learner may have up
 Run = subprocess.CompletedProcess[str]
 IP = r"\d+\.\d+\.\d+\.\d+"
-DRILLS = ["db-restart", "db-freeze", "app-recreate", "db-late", "worker-kill"]
+DRILLS = ["db-restart", "db-freeze", "app-recreate", "db-late", "worker-kill", "slow-clients"]
 QUERY_TIMEOUT = 5  # app_server/db.py's deadline
 
 
@@ -88,7 +88,7 @@ def test_all_exits_0_and_every_check_passes(mysql_all: Run) -> None:
     assert "All checks passed." in mysql_all.stdout
     assert "CHECK FAIL" not in mysql_all.stdout
     # every drill ran, in order, and ended with the layout healthy again
-    heads = [ln for ln in mysql_all.stderr.splitlines() if re.match(r"== (db-|app-|worker-)", ln)]
+    heads = [ln for ln in mysql_all.stderr.splitlines() if re.match(r"== (db-|app-|worker-|slow-)", ln)]
     assert [h.split(":")[0].strip("= ") for h in heads] == DRILLS
     for drill in DRILLS:
         check_line(mysql_all.stdout, f"{drill}: the 3-tier is healthy again")
@@ -141,6 +141,45 @@ def test_worker_kill_is_survived(mysql_all: Run) -> None:
     line = check_line(mysql_all.stdout, "worker-kill: no request failed once the replacement was there")
     assert number(r"\(0 failed of (\d+)\)", line) > 0
     check_line(mysql_all.stdout, "worker-kill: app-server itself was not restarted")
+
+
+def test_slow_clients_hold_gunicorn_alone_but_not_nginx(mysql_all: Run) -> None:
+    check_line(mysql_all.stdout, "slow-clients: with no slow client, every probe answers")
+    line = check_line(
+        mysql_all.stdout, "slow-clients: straight to gunicorn, the slow clients hold its threads"
+    )
+    assert number(r": (\d+) of 15 probes got no answer", line) > 0
+    line = check_line(mysql_all.stdout, "slow-clients: once the slow clients are gone, gunicorn answers")
+    assert "(0 of 15 failed)" in line
+    line = check_line(mysql_all.stdout, "slow-clients: through nginx, with the 32 slow clients connected")
+    assert "(0 of 15 failed)" in line
+    line = check_line(mysql_all.stdout, "slow-clients: nginx closed all 32 slow connections")
+    assert 0 < number(r"connections (\d+\.\d) s after", line) <= 10 + 3
+    # the slow clients really ran, against each server in turn
+    printed = [" ".join(cmd) for cmd in printed_commands(mysql_all.stderr)]
+    for target in ("app-server 3000", "web-server 80"):
+        assert any(
+            cmd.startswith("docker exec -d")
+            and "drill-slow-clients sh -c 'for i in $(seq 32)" in cmd
+            and f"| nc {target} &" in cmd
+            for cmd in printed
+        ), f"no slow clients to {target} were started"
+
+
+def test_nginx_bounds_its_clients(mysql_all: Run) -> None:
+    """The rendered config of the web-server the drills left up: a GET-only API's client limits."""
+    conf = docker("exec", "web-server", "cat", "/etc/nginx/conf.d/default.conf")
+    assert conf.returncode == 0, conf.stderr
+    for directive in (
+        "client_header_timeout 10s;",
+        "client_body_timeout 10s;",
+        "send_timeout 10s;",
+        "keepalive_timeout 15s;",
+        "client_max_body_size 1k;",
+    ):
+        assert re.search(rf"^\s*{re.escape(directive)}", conf.stdout, re.M), directive
+    big = requests.get(f"http://127.0.0.1:{WEB_PORT}/api/", data=b"x" * 2048, timeout=10)
+    assert big.status_code == 413, big.text
 
 
 def test_layout_is_left_up_healthy_and_without_placeholders(mysql_all: Run) -> None:
