@@ -13,6 +13,9 @@
 # changes). Images: the official ones by default; offline, first run `eval "$(tools/offline-images.sh)"` so
 # the image variables name the local stand-ins. LAB_VENV=DIR: that virtualenv instead of .venv (another
 # checkout's, so that a fresh clone need not install its own).
+# Order (tests/conftest.py): unit first, then integration and e2e, which of them first decided by the seed's
+# parity; unit and integration shuffled by pytest-randomly, e2e in file order. pytest's header names the
+# seed: tools/test.sh --all --randomly-seed=N runs that order again.
 set -Eeuo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from coverage_doc import unran
-from labenv import IMAGE_DEFAULTS, LAB_LABEL, REPO
+from labenv import IMAGE_DEFAULTS, LAB_LABEL, REPO, TEST_LABEL
 from toolimages import tool_run
 
 
@@ -28,6 +28,17 @@ def script(name: str, *args: str, timeout: int = 600) -> subprocess.CompletedPro
 
 def docker(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["docker", *args], capture_output=True, text=True, timeout=120, check=False)
+
+
+def engine_has_ipvs() -> bool:
+    """Whether the engine's kernel has IPVS (Swarm's VIPs and mesh need it), read where the containers run,
+    not on the pytest host: /proc/net/ip_vs in a fresh toolbox container (the overlay lab's own test)."""
+    probe = docker(
+        "run", "--rm", "--pull", "never", "--network", "none", "--label", f"{TEST_LABEL}=1",
+        os.environ.get("TOOLBOX_IMAGE") or IMAGE_DEFAULTS["TOOLBOX_IMAGE"], "test", "-e", "/proc/net/ip_vs",
+    )  # fmt: skip
+    assert probe.returncode in (0, 1), f"the IPVS probe did not run: {probe.stderr}"
+    return probe.returncode == 0
 
 
 def labelled(kind: str) -> list[str]:

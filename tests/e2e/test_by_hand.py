@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from labenv import REPO
+from labenv import LAB_LABEL, REPO
 from scriptrun import (
     assert_ok,
     assert_ran_as_mapped,
@@ -91,11 +91,13 @@ def test_default_port_80_and_the_offline_flag() -> None:
         assert_ok(script("run-3tier.sh", "--down", "--volumes"))
 
 
+@pytest.mark.slow  # a whole 3-tier, down and cleanup
 def test_down_and_cleanup_leave_nothing_labelled() -> None:
     assert_ok(script("run-3tier.sh", "--port", str(WEB_PORT), "--db", "mysql"))
     assert_ok(script("run-3tier.sh", "--down"))
     assert labelled("container") == [] and labelled("network") == []
-    assert labelled("volume"), "--down without --volumes keeps the data volume"
+    kept = docker("volume", "inspect", "-f", f'{{{{ index .Labels "{LAB_LABEL}" }}}}', "3tier-mysql-data")
+    assert (kept.returncode, kept.stdout.strip()) == (0, "3tier"), "--down without --volumes keeps the data"
     cleaned = script("cleanup.sh", "--volumes")
     assert_ok(cleaned)
     assert labelled("volume") == []
@@ -225,6 +227,7 @@ def three_tier() -> Iterator[None]:
         yield
 
 
+@pytest.mark.slow  # a whole 3-tier and a browser
 @pytest.mark.usefixtures("three_tier")
 class TestThePageInHeadlessChromium:
     def test_the_page_renders_the_database_time_in_headless_chromium(self, tmp_path: Path) -> None:

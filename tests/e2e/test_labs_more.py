@@ -10,11 +10,19 @@ import re
 import subprocess
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from labenv import LAB_LABEL, TEST_LABELS, image
-from scriptrun import assert_ok, assert_ran_as_mapped, check_line, docker, one_line, printed_commands, script
+from scriptrun import (
+    assert_ok,
+    assert_ran_as_mapped,
+    check_line,
+    docker,
+    engine_has_ipvs,
+    one_line,
+    printed_commands,
+    script,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -64,6 +72,7 @@ def test_overlay_passes_and_checks_vip_tasks_and_attachable(overlay_run) -> None
     check_line(out, "overlay-client (standalone) gets HTTP 2xx from every task by address on port 80")
 
 
+@pytest.mark.slow
 def test_overlay_shows_opt_encrypted_and_its_contrast(overlay_run) -> None:
     """The tutorial's "안전한 통신" needs `--opt encrypted`: the lab creates such an overlay, reads the option
     back from `docker network inspect` (and its absence on a plain one), and uses the network."""
@@ -85,7 +94,7 @@ def test_overlay_shows_opt_encrypted_and_its_contrast(overlay_run) -> None:
 def test_overlay_vip_or_dnsrr_depending_on_ipvs(overlay_run) -> None:
     _, result, _ = overlay_run
     out = result.stdout
-    if Path("/proc/net/ip_vs").exists():
+    if engine_has_ipvs():
         check_line(out, "wget http://my-nginx/ through the VIP answers HTTP 2xx")
         return
     assert "no IPVS in this kernel: the VIP resolves but cannot carry connections" in result.stderr
@@ -97,6 +106,7 @@ def test_overlay_vip_or_dnsrr_depending_on_ipvs(overlay_run) -> None:
     check_line(out, "wget http://my-nginx-dnsrr/ (by service name) answers HTTP 2xx")
 
 
+@pytest.mark.slow
 def test_overlay_runs_what_the_map_names(overlay_run) -> None:
     _, result, _ = overlay_run
     assert_ran_as_mapped("scripts/labs/overlay.sh", result)

@@ -21,7 +21,7 @@ import pytest
 from labenv import LAB_LABEL, REPO
 from scriptrun import assert_ok, assert_ran_as_mapped, docker, one_line, printed_commands, script
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]  # every lab section, each a few containers
 
 SKIPPED_RC = 77  # lab.sh's exit status when every section it was given was skipped
 

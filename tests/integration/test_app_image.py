@@ -15,7 +15,7 @@ from labenv import REPO, TEST_LABELS, image
 from testcontainers.core.container import DockerContainer
 from testcontainers.core.network import Network
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]  # the app image is built first (about 1-3 minutes)
 
 TAG = "lab-test/app:latest"  # a test name, never the tutorial's `webapp`
 GET_ROOT = re.compile(

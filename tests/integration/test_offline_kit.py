@@ -373,6 +373,13 @@ def test_python_image_has_python_and_a_system_wide_pip(client: docker.DockerClie
         labels=TEST_LABELS,
     ).decode()
     assert out.strip() == "(3, 13) /usr/local/lib/python3.13/site-packages"
+    # pip runs, as the official image's does, and installs into that same system-wide site-packages
+    pip = client.containers.run(
+        image("PYTHON_IMAGE"), ["python", "-m", "pip", "--version"], remove=True, labels=TEST_LABELS
+    ).decode()
+    assert re.match(
+        r"pip \d+(\.\d+)* from /usr/local/lib/python3\.13/site-packages/pip \(python 3\.13\)", pip
+    ), pip
 
 
 # --- the toolbox behaves like alpine:3.22 (busybox + musl-utils' getent) -----------------------------------

@@ -17,7 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from labenv import REPO
+from labenv import REPO, wait_until
 
 pytestmark = pytest.mark.unit
 
@@ -75,12 +75,11 @@ def test_records_every_request_with_status_and_upstream(server: str, tmp_path: P
 
 
 def test_no_answer_is_status_0_with_the_reason(tmp_path: Path) -> None:
-    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens there
+    with socket.socket() as probe:  # bound for the whole run (nothing else can take it), never listening
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    out = tmp_path / "load.tsv"
-    url = f"http://127.0.0.1:{port}/"
-    done = subprocess.run([*LOAD, url, "--rate", "10", "--seconds", "0.5", "--out", str(out)], timeout=30)
+        url = f"http://127.0.0.1:{probe.getsockname()[1]}/"
+        out = tmp_path / "load.tsv"
+        done = subprocess.run([*LOAD, url, "--rate", "10", "--seconds", "0.5", "--out", str(out)], timeout=30)
     assert done.returncode == 0
     rows = lines(out)
     assert rows and all(row[2] == "0" for row in rows)
@@ -90,7 +89,8 @@ def test_no_answer_is_status_0_with_the_reason(tmp_path: Path) -> None:
 def test_sigterm_stops_it_early_and_keeps_the_file(server: str, tmp_path: Path) -> None:
     out = tmp_path / "load.tsv"
     load = subprocess.Popen([*LOAD, server, "--rate", "20", "--seconds", "60", "--out", str(out)])
-    time.sleep(1)
+    # the load is under way once its first request is on file (each line is flushed as it ends)
+    assert wait_until(lambda: out.exists() and lines(out), timeout=20), "no request finished within 20 s"
     began = time.monotonic()
     load.send_signal(signal.SIGTERM)
     assert load.wait(timeout=10) == 0
