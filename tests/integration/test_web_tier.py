@@ -219,12 +219,27 @@ def test_server_header_has_no_version(web: Web) -> None:
         assert web.get(path).headers["Server"] == "nginx", path
 
 
-def test_api_without_app_server_is_json_502(web: Web) -> None:
-    response = web.get("/api/")
-    assert response.status_code == 502
-    assert response.headers["Content-Type"] == "application/json"
-    assert response.json() == {"error": f"{APP_ALIAS} unreachable", "status": 502}
-    assert response.headers["X-Served-By-Web"] == web.container.id[:12]
+def test_api_without_app_server_is_json_502(
+    client: docker.DockerClient, web_image: str, network: Network
+) -> None:
+    """A web-server of its own: the module's nginx may still hold an earlier test's app-server address
+    (resolver valid=10s), which no longer answers at all (a timeout, 504), not "no such name" (502)."""
+    network.reload()
+    aliases = [
+        a
+        for c in network.containers
+        for a in c.attrs["NetworkSettings"]["Networks"][network.name]["Aliases"] or []
+    ]
+    assert APP_ALIAS not in aliases, "an app-server is on the network: the test's precondition does not hold"
+    fresh = start_web(client, web_image, network)
+    try:
+        response = fresh.get("/api/")
+        assert response.status_code == 502
+        assert response.headers["Content-Type"] == "application/json"
+        assert response.json() == {"error": f"{APP_ALIAS} unreachable", "status": 502}
+        assert response.headers["X-Served-By-Web"] == fresh.container.id[:12]
+    finally:
+        fresh.container.remove(force=True)
 
 
 def test_template_is_rendered_with_backend_and_keeps_nginx_variables(web: Web) -> None:
