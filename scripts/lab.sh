@@ -80,18 +80,33 @@ list_sections() {
   done
 }
 
-# remove_lab_resources LAYOUT: services, containers, networks and volumes carrying the section's label.
-# Each step goes on even if one fails (a swarm left by someone else mid-way must not leave containers behind).
-remove_lab_resources() {
-  local filter="label=$LAB_LABEL=$1" ids
-  ids=$(docker service ls -q --filter "$filter" 2>/dev/null) || ids=''
+# remove_labelled FILTER: services, containers, networks and volumes matching FILTER, once. Each step goes on
+# even if one fails (a swarm left by someone else mid-way must not leave containers behind).
+remove_labelled() {
+  local ids
+  ids=$(docker service ls -q --filter "$1" 2>/dev/null) || ids=''
   [[ -z $ids ]] || docker service rm $ids >/dev/null 2>&1 || true
-  ids=$(docker ps -aq --filter "$filter" 2>/dev/null) || ids=''
+  ids=$(docker ps -aq --filter "$1" 2>/dev/null) || ids=''
   [[ -z $ids ]] || docker rm -f -v $ids >/dev/null 2>&1 || true
-  ids=$(docker network ls -q --filter "$filter" 2>/dev/null) || ids=''
+  ids=$(docker network ls -q --filter "$1" 2>/dev/null) || ids=''
   [[ -z $ids ]] || docker network rm $ids >/dev/null 2>&1 || true
-  ids=$(docker volume ls -q --filter "$filter" 2>/dev/null) || ids=''
+  ids=$(docker volume ls -q --filter "$1" 2>/dev/null) || ids=''
   [[ -z $ids ]] || docker volume rm -f $ids >/dev/null 2>&1 || true
+}
+
+# remove_lab_resources LAYOUT [INTERRUPTED]: everything carrying the section's label. A docker command stopped
+# by Ctrl-C (or a timeout's SIGTERM) may still be carried out by the engine a moment later: a `docker run`
+# whose container appears after the first pass, and then holds its network. So when INTERRUPTED is 1 the
+# removal waits 2 s first, and a pass that leaves a container or network is repeated, up to 5 passes.
+remove_lab_resources() {
+  local filter="label=$LAB_LABEL=$1" pass
+  [[ ${2:-0} != 1 ]] || sleep 2
+  for pass in 1 2 3 4 5; do
+    remove_labelled "$filter"
+    [[ -n $(docker ps -aq --filter "$filter" 2>/dev/null)$(docker network ls -q --filter "$filter" 2>/dev/null) ]] \
+      || return 0
+    ((pass == 5)) || sleep 1
+  done
 }
 
 # run_section NAME: in a subshell, so one section's variables, traps and `die` stay its own.
@@ -107,8 +122,10 @@ run_section() (
   declare -F lab_main >/dev/null || die "scripts/labs/$name.sh defines no lab_main"
   # shellcheck disable=SC2317  # called by the trap
   section_cleanup() {
+    local rc=$? interrupted=0
+    ((rc != 130 && rc != 143)) || interrupted=1   # the INT and TERM traps below
     if declare -F lab_cleanup >/dev/null; then lab_cleanup || true; fi
-    remove_lab_resources "$LAYOUT"
+    remove_lab_resources "$LAYOUT" "$interrupted"
   }
   printf '\n%s### lab: %s — %s%s\n' "$C_B" "$name" "$LAB_TITLE" "$C_0"
   local why
@@ -117,6 +134,10 @@ run_section() (
     exit "$SKIPPED_RC"
   fi
   trap section_cleanup EXIT
+  # Ctrl-C and SIGTERM reach the whole process group: the section exits through its cleanup, with a status
+  # that says it was interrupted (bash would otherwise die of the signal and hand the trap a status of 0)
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
   remove_lab_resources "$LAYOUT"   # leftovers of an interrupted earlier run
   lab_main
   finish_checks
@@ -138,6 +159,10 @@ main() {
   require_engine
   if ((offline)); then use_offline_images; fi
   ensure_image "$TOOLBOX_IMAGE"
+  # With these traps lab.sh waits for an interrupted section to finish its cleanup, then stops (no next
+  # section); without them it would die at once and leave the cleanup running on its own.
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
   local rc
   for name in "${args[@]}"; do
     # not `run_section || ...`: inside an || list bash ignores set -e, and a broken step would go unnoticed

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import tempfile
 import time
@@ -18,12 +19,43 @@ from coverage_doc import unran
 from labenv import IMAGE_DEFAULTS, LAB_LABEL, REPO, TEST_LABEL
 from toolimages import tool_run
 
+CLEANUP_S = 120  # a script's EXIT trap after SIGTERM: removing a lab section's containers, leaving a swarm
+
 
 def script(name: str, *args: str, timeout: int = 600) -> subprocess.CompletedProcess[str]:
     """Run a script of the lab: NAME under scripts/ ("run-3tier.sh"), or a path from the repo root
     ("extras/swarm/run-swarm.sh")."""
     path = REPO / name if "/" in name else REPO / "scripts" / name
-    return subprocess.run([str(path), *args], capture_output=True, text=True, timeout=timeout, check=False)
+    return run_group([str(path), *args], timeout)
+
+
+def stop_group(proc: subprocess.Popen[str]) -> tuple[str, str]:
+    """SIGTERM to proc's process group, SIGKILL CLEANUP_S later if it is still there: what it printed."""
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        return proc.communicate(timeout=CLEANUP_S)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        return proc.communicate()
+
+
+def run_group(command: list[str], timeout: float) -> subprocess.CompletedProcess[str]:
+    """command in a process group of its own. At the timeout (or when the test is interrupted) the whole
+    group gets SIGTERM, as a terminal's Ctrl-C reaches every process of a script: the script's EXIT trap
+    removes what it made (a lab section its containers, overlay its swarm) instead of leaving it to the next
+    test. SIGKILL only if it has not exited CLEANUP_S later."""
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    ) as proc:
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            out, err = stop_group(proc)
+            raise subprocess.TimeoutExpired(command, timeout, output=out, stderr=err) from None
+        except BaseException:
+            stop_group(proc)
+            raise
+    return subprocess.CompletedProcess(command, proc.returncode, out, err)
 
 
 def docker(*args: str) -> subprocess.CompletedProcess[str]:
