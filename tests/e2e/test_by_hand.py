@@ -10,6 +10,7 @@ import os
 import re
 import socket
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from html.parser import HTMLParser
@@ -36,6 +37,7 @@ from toolimages import tool_run
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("no_layouts")]
 
 WEB_PORT = 18080  # not 80: a learner's own web server may hold it; the default port has its own test
+BASE = f"http://127.0.0.1:{WEB_PORT}"
 ENGINES = ["postgres", "mysql"]
 
 
@@ -91,13 +93,29 @@ def test_default_port_80_and_the_offline_flag() -> None:
         assert_ok(script("run-3tier.sh", "--down", "--volumes"))
 
 
-@pytest.mark.slow  # a whole 3-tier, down and cleanup
-def test_down_and_cleanup_leave_nothing_labelled() -> None:
+def root_sql(statement: str) -> subprocess.CompletedProcess[str]:
+    """statement run in the 3-tier's MySQL database `myapp` as root (the app's own account may only read)."""
+    return docker(
+        "exec", "database", "sh", "-c",
+        'MYSQL_PWD=$(cat /run/secrets/db_root_password) mysql -h 127.0.0.1 -u root myapp -N -e "$0"',
+        statement,
+    )  # fmt: skip
+
+
+@pytest.mark.slow  # a whole 3-tier twice, down and cleanup
+def test_down_keeps_the_data_and_cleanup_leaves_nothing_labelled() -> None:
     assert_ok(script("run-3tier.sh", "--port", str(WEB_PORT), "--db", "mysql"))
+    assert_ok(root_sql("CREATE TABLE kept (note VARCHAR(40))"))
+    assert_ok(root_sql("INSERT INTO kept VALUES ('written before --down')"))
     assert_ok(script("run-3tier.sh", "--down"))
     assert labelled("container") == [] and labelled("network") == []
     kept = docker("volume", "inspect", "-f", f'{{{{ index .Labels "{LAB_LABEL}" }}}}', "3tier-mysql-data")
     assert (kept.returncode, kept.stdout.strip()) == (0, "3tier"), "--down without --volumes keeps the data"
+    # up again on the kept volume: the row written before --down is still there
+    assert_ok(script("run-3tier.sh", "--port", str(WEB_PORT), "--db", "mysql"))
+    row = root_sql("SELECT note FROM kept")
+    assert (row.returncode, row.stdout.strip()) == (0, "written before --down"), row.stderr
+    assert_ok(script("run-3tier.sh", "--down"))
     cleaned = script("cleanup.sh", "--volumes")
     assert_ok(cleaned)
     assert labelled("volume") == []
@@ -245,10 +263,13 @@ class TestThePageInHeadlessChromium:
     def test_the_page_names_app_server_as_the_failed_hop_when_it_is_stopped(self, tmp_path: Path) -> None:
         assert_ok(docker("stop", "app-server"))
         try:
+            api = requests.get(f"{BASE}/api/", timeout=20)
             page, _ = browse(tmp_path)
         finally:
             assert_ok(docker("start", "app-server"))
             wait_healthy("app-server", timeout=90)
+        # nginx's own JSON (it names the status); the page reads the status from it
+        assert (api.status_code, api.json()) == (502, {"error": "app-server unreachable", "status": 502})
         assert page["status"].text == "error"
         assert "hidden" not in page["error"].attrs, "the error box shows"
         assert page["error-status"].text == "502"
@@ -256,3 +277,33 @@ class TestThePageInHeadlessChromium:
         assert [page[hop].classes[-1] for hop in HOPS] == ["ok", "ok", "fail", "idle"]
         assert "stopped here" in page["hop-app"].text and "not reached" in page["hop-db"].text
         assert page["db-time"].text == "—"
+
+    def test_the_page_names_the_database_as_the_failed_hop_when_it_is_stopped(self, tmp_path: Path) -> None:
+        assert_ok(docker("stop", "database"))
+        try:
+            api = requests.get(f"{BASE}/api/", timeout=20)
+            page, _ = browse(tmp_path)
+        finally:
+            assert_ok(docker("start", "database"))
+            wait_healthy("database", timeout=150)
+        # the app's own 500 JSON (the driver's reason, no "status"), passed through nginx untouched
+        assert api.status_code == 500 and list(api.json()) == ["error"], api.text
+        assert page["status"].text == "error"
+        assert page["error-status"].text == "500"
+        assert page["failed-hop"].text == "database"
+        assert [page[hop].classes[-1] for hop in HOPS] == ["ok", "ok", "ok", "fail"]
+        assert "stopped here" in page["hop-db"].text and "answered" in page["hop-app"].text
+        assert page["db-time"].text == "—"
+
+    def test_a_frozen_app_server_is_nginx_504_json_after_its_read_timeout(self) -> None:
+        assert requests.get(f"{BASE}/api/", timeout=20).status_code == 200  # the path answers first
+        assert_ok(docker("pause", "app-server"))
+        try:
+            started = time.monotonic()
+            api = requests.get(f"{BASE}/api/", timeout=30)
+            took = time.monotonic() - started
+        finally:
+            assert_ok(docker("unpause", "app-server"))
+        assert (api.status_code, api.json()) == (504, {"error": "app-server timed out", "status": 504})
+        assert took >= 9.5, f"answered after {took:.1f} s: nginx's proxy_read_timeout is 10 s"
+        wait_healthy("app-server", timeout=90)

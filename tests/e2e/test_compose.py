@@ -6,6 +6,7 @@ that differs from the by-hand layout (a test that could not see a difference wou
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -14,6 +15,8 @@ import requests
 from labenv import REPO
 from scriptrun import assert_ok, labelled, script, secrets_in_inspect
 from testcontainers.compose import DockerCompose
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 # slow: every comparison builds a layout twice (35-70 s each)
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.usefixtures("no_layouts")]
@@ -52,6 +55,15 @@ def test_compare_catches_web_server_on_backend_net(tmp_path: Path) -> None:
     # the reachability the tutorial's isolation forbids now exists, and the comparison names it
     row = next(line for line in out.splitlines() if line.startswith("reachability / web-server -> database"))
     assert "resolves=no port=no" in row and "resolves=yes port=yes" in row, row
+    # compose's own isolation checks fail too, so the comparison is NOT VERIFIED: two equally broken builds
+    # cannot pass as identical. The by-hand build's checks passed: only compose is named.
+    err = ANSI.sub("", result.stderr)
+    assert "CHECK FAIL web-server cannot resolve 'database'" in err, err
+    assert "CHECK FAIL web-server cannot open database's address on backend-net" in err, err
+    verdict = [ln for ln in ANSI.sub("", out).splitlines() if ln.startswith("NOT VERIFIED:")]
+    assert verdict == [
+        "NOT VERIFIED: the checks of compose failed, so the layouts are broken whatever they compare as."
+    ], out
     assert labelled("container") == [] and labelled("network") == []
 
 

@@ -117,6 +117,18 @@ def test_the_overlay_lab_refuses_a_client_name_that_is_not_the_labs(foreign: For
     assert docker("info", "-f", "{{.Swarm.LocalNodeState}}").stdout.strip() == swarm
 
 
+@pytest.mark.parametrize("name", ["web", "db"])
+def test_the_bridge_lab_refuses_a_learners_own_web_or_db(foreign: Foreign, name: str) -> None:
+    """The tutorial's names `web` and `db` are the ones a learner most likely has already."""
+    foreign.container(name)
+    result = script("lab.sh", "bridge", timeout=300)
+    assert result.returncode != 0, result.stdout
+    assert f"a container named '{name}' already exists" in result.stderr, result.stderr
+    assert "not the lab's" in result.stderr
+    assert foreign.still_there()
+    assert labs_objects() == {}, "the section removed what it made before it stopped"
+
+
 def test_cleanup_leaves_same_named_objects_without_the_label_alone(foreign: Foreign) -> None:
     """The lab's names, taken by a learner's own objects: cleanup.sh --volumes removes by label only."""
     foreign.container("web-server")
@@ -126,7 +138,7 @@ def test_cleanup_leaves_same_named_objects_without_the_label_alone(foreign: Fore
     assert foreign.still_there()
 
 
-def nothing_of_the_labs() -> dict[str, list[str]]:
+def labs_objects() -> dict[str, list[str]]:
     """The lab's labelled objects that exist now, by kind (the tests' own objects carry another label)."""
     return {kind: ids for kind in ("container", "network", "volume") if (ids := labelled(kind))}
 
@@ -144,7 +156,7 @@ def test_compose_refuses_a_project_member_that_is_not_the_labs(foreign: Foreign,
     assert "container learner-app" in result.stderr
     assert "docker compose" not in result.stderr.split("not the lab's")[0], "compose ran although refused"
     assert foreign.still_there()
-    assert not nothing_of_the_labs()
+    assert not labs_objects()
 
 
 def test_compare_stops_on_a_name_that_is_not_the_labs_and_leaves_it(foreign: Foreign) -> None:
@@ -155,7 +167,7 @@ def test_compare_stops_on_a_name_that_is_not_the_labs_and_leaves_it(foreign: For
     assert result.returncode != 0, result.stdout + result.stderr
     assert "a container named 'database' already exists and is not the lab's" in result.stdout + result.stderr
     assert foreign.still_there()
-    assert not nothing_of_the_labs()
+    assert not labs_objects()
 
 
 @pytest.fixture
