@@ -238,6 +238,18 @@ def browse(out: Path, url: str = "http://web-server/") -> tuple[dict[str, Elemen
     return by_id(result.stdout), (out / "page.png").read_bytes()
 
 
+def with_stopped(name: str, out: Path, back_within: int) -> tuple[dict[str, Element], requests.Response]:
+    """The page and GET /api/ while container NAME is stopped; NAME is started and healthy again after."""
+    assert_ok(docker("stop", name))
+    try:
+        api = requests.get(f"{BASE}/api/", timeout=20)
+        page, _ = browse(out)
+    finally:
+        assert_ok(docker("start", name))
+        wait_healthy(name, timeout=back_within)
+    return page, api
+
+
 @pytest.fixture(scope="class")
 def three_tier() -> Iterator[None]:
     """The 3-tier on PostgreSQL (the script's default) for the page tests; removed with its data after."""
@@ -261,13 +273,7 @@ class TestThePageInHeadlessChromium:
         assert png.startswith(PNG_MAGIC) and len(png) > 10_000, "the screenshot is a PNG of the page"
 
     def test_the_page_names_app_server_as_the_failed_hop_when_it_is_stopped(self, tmp_path: Path) -> None:
-        assert_ok(docker("stop", "app-server"))
-        try:
-            api = requests.get(f"{BASE}/api/", timeout=20)
-            page, _ = browse(tmp_path)
-        finally:
-            assert_ok(docker("start", "app-server"))
-            wait_healthy("app-server", timeout=90)
+        page, api = with_stopped("app-server", tmp_path, back_within=90)
         # nginx's own JSON (it names the status); the page reads the status from it
         assert (api.status_code, api.json()) == (502, {"error": "app-server unreachable", "status": 502})
         assert page["status"].text == "error"
@@ -279,13 +285,7 @@ class TestThePageInHeadlessChromium:
         assert page["db-time"].text == "—"
 
     def test_the_page_names_the_database_as_the_failed_hop_when_it_is_stopped(self, tmp_path: Path) -> None:
-        assert_ok(docker("stop", "database"))
-        try:
-            api = requests.get(f"{BASE}/api/", timeout=20)
-            page, _ = browse(tmp_path)
-        finally:
-            assert_ok(docker("start", "database"))
-            wait_healthy("database", timeout=150)
+        page, api = with_stopped("database", tmp_path, back_within=150)
         # the app's own 500 JSON (the driver's reason, no "status"), passed through nginx untouched
         assert api.status_code == 500 and list(api.json()) == ["error"], api.text
         assert page["status"].text == "error"

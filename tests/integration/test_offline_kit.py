@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -21,7 +22,7 @@ import pymysql
 import pytest
 import requests
 from docker.models.containers import Container
-from labenv import TEST_LABELS, image, wait_until
+from labenv import REPO, TEST_LABELS, image, wait_until
 from testcontainers.community.mysql import MySqlContainer
 from testcontainers.community.postgres import PostgresContainer
 from toolimages import tool_image, tool_run
@@ -597,3 +598,31 @@ def test_wrk_image_loads_a_server_and_counts_its_answers(client: docker.DockerCl
     assert int(re.search(r"^\s*(\d+) requests in", result.stdout, re.M).group(1)) > 0, result.stdout
     assert "Socket errors" not in result.stdout and "Non-2xx" not in result.stdout, result.stdout
     assert client.images.get(tool_image("WRK_IMAGE")).attrs["Config"]["User"] not in ("", "root", "0")
+
+
+def test_a_second_run_of_the_kit_rebuilds_nothing_and_exports_the_same() -> None:
+    """tools/offline-images.sh run again (CI has just run it): every image it names keeps its ID, and it
+    exports the names this run already uses. Online, with the official images, the kit is not in use."""
+    variables = ["PYTHON_IMAGE", "MYSQL_IMAGE", "POSTGRES_IMAGE", "NGINX_IMAGE", "TOOLBOX_IMAGE"]
+    variables += ["NODE_IMAGE", "BROWSER_IMAGE", "WRK_IMAGE"]
+    if not all(image(v).startswith("lab-offline/") for v in variables):
+        pytest.skip("the image variables name the official images here: the offline kit is not in use")
+
+    def ids() -> list[str]:
+        seen = subprocess.run(
+            ["docker", "image", "inspect", "-f", "{{.Id}}", *(image(v) for v in variables)],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        assert seen.returncode == 0, seen.stderr
+        return seen.stdout.split()
+
+    before = ids()
+    again = subprocess.run(
+        [str(REPO / "tools" / "offline-images.sh")], capture_output=True, text=True, timeout=900, check=False
+    )
+    assert again.returncode == 0, again.stderr[-3000:]
+    exported = dict(
+        line.removeprefix("export ").split("=", 1) for line in again.stdout.splitlines() if line.strip()
+    )
+    assert {v: exported.get(v) for v in variables} == {v: image(v) for v in variables}
+    assert ids() == before, "a second run rebuilt an image"
