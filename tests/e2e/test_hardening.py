@@ -191,3 +191,18 @@ def test_public_publishes_on_every_interface_and_warns(layout: str) -> None:
     finally:
         up(layout)  # back on 127.0.0.1 for whatever runs next on this layout
     assert inspect("web-server")["HostConfig"]["PortBindings"]["80/tcp"][0]["HostIp"] == "127.0.0.1"
+
+
+def test_running_the_layout_again_recreates_nothing(layout: str) -> None:
+    """A second run finds everything as it should be: the same containers (IDs), not even restarted."""
+    names = ("database", "app-server", "web-server")
+
+    def state() -> list[str]:
+        seen = docker("inspect", "-f", "{{.Id}} {{.State.StartedAt}} {{.State.Running}}", *names)
+        assert seen.returncode == 0, seen.stderr
+        return seen.stdout.splitlines()
+
+    before = state()
+    assert len(before) == 3 and all(line.endswith(" true") for line in before), before
+    up(layout)
+    assert state() == before

@@ -59,6 +59,22 @@ def test_stack_answers_through_nginx_from_three_replicas(stack: tuple[str, str])
         assert "no IPVS in this kernel" in out and "mode: dnsrr" in out, out
 
 
+def test_running_again_keeps_every_service_and_task(stack: tuple[str, str]) -> None:
+    """A second run with the same engine changes nothing: the same services, the same task containers."""
+    engine, _ = stack
+
+    def state() -> tuple[list[str], list[str]]:
+        services = docker("service", "ls", "-q", "--filter", f"label=com.docker.stack.namespace={STACK}")
+        tasks = docker("ps", "-q", "--no-trunc", "--filter", f"label=com.docker.stack.namespace={STACK}")
+        assert services.returncode == 0 and tasks.returncode == 0, services.stderr + tasks.stderr
+        return sorted(services.stdout.split()), sorted(tasks.stdout.split())
+
+    before = state()
+    assert len(before[0]) == 3 and len(before[1]) >= 5, before  # database, app-server x3, web-server
+    assert_ok(script("extras/swarm/run-swarm.sh", "--db", engine))
+    assert state() == before
+
+
 def test_rolling_update_drops_no_request(stack: tuple[str, str]) -> None:
     update = script("extras/swarm/run-swarm.sh", "--update")
     assert_ok(update)
