@@ -3,15 +3,30 @@
 `database` is parametrized ["mysql", "postgres"], so every test that takes it runs on both engines. The
 database answers under the tutorial's DNS name on its network (mysql-db for MySQL, database for PostgreSQL)
 and on a loopback port pinned at creation, so `docker stop`/`start`/`restart` keep the address the app uses.
+
+LAB_TEST_DATABASES="mysql=NAME postgres=NAME ...": opt-in for tools/mutation.sh, which starts the databases
+once, while mutmut runs pytest once per mutant (a session each). `database` then uses one of the running
+containers listed (started with the account below and a fixed 127.0.0.1 port) instead of starting its own. It
+holds an exclusive lock on that container for the session, so two pytest processes never stop, restart or
+pause one database under each other, and first makes it running and accepting the app user again (a session
+killed mid-test may have left it stopped or paused). It has no network, so only tests that reach the database
+from the host (test_app_db.py) can use it. Unset (the default): every session starts its own.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
 import socket
+import tempfile
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
 
+import docker
 import psycopg
 import pymysql
 import pytest
@@ -53,8 +68,8 @@ class Database:
 
     engine: str
     alias: str  # the tutorial's DNS name on `network`
-    network: Network
-    container: DockerContainer
+    network: Network | None  # None for a LAB_TEST_DATABASES container
+    container: DockerContainer | StartedElsewhere
     port: int  # published on 127.0.0.1
 
     def app_env(self) -> dict[str, str]:
@@ -137,10 +152,67 @@ def _container(engine: str) -> DockerContainer:
     return db.with_env("TZ", DB_TZ).with_kwargs(labels=TEST_LABELS)
 
 
+class StartedElsewhere:
+    """A container named in LAB_TEST_DATABASES: what Database uses of testcontainers' DockerContainer."""
+
+    def __init__(self, wrapped) -> None:
+        self._wrapped = wrapped
+
+    def get_wrapped_container(self):
+        return self._wrapped
+
+    def exec(self, command: list[str]):
+        return self._wrapped.exec_run(command)
+
+
+def _lock_one_of(names: list[str], timeout: float = 600) -> tuple[str, IO[str]]:
+    """An exclusive lock on one of NAMES (a file per name in the temp folder), held until the file is closed;
+    waits (bounded) while every one is held by another pytest process."""
+    deadline = time.monotonic() + timeout
+    while True:
+        for name in names:
+            lock = open(Path(tempfile.gettempdir()) / f"{name}.lock", "w")  # noqa: SIM115 (held for the session)
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            # Held by another process: try the next one.
+            except BlockingIOError:
+                lock.close()
+                continue
+            return name, lock
+        if time.monotonic() >= deadline:
+            pytest.fail(f"none of {names} was free within {timeout:.0f} s (LAB_TEST_DATABASES)")
+        time.sleep(0.2)
+
+
+def _started_elsewhere(engine: str, listed: str) -> Iterator[Database]:
+    names = [name for e, _, name in (entry.partition("=") for entry in listed.split()) if e == engine]
+    if not names:
+        pytest.fail(f"LAB_TEST_DATABASES names no {engine} container: {listed!r}")
+    name, lock = _lock_one_of(names)
+    try:
+        wrapped = docker.from_env().containers.get(name)
+        alias, server_port = ENGINES[engine]
+        port = int(wrapped.attrs["HostConfig"]["PortBindings"][f"{server_port}/tcp"][0]["HostPort"])
+        db = Database(
+            engine=engine, alias=alias, network=None, container=StartedElsewhere(wrapped), port=port
+        )
+        if wrapped.status == "paused":
+            wrapped.unpause()
+        db.ensure_running()
+        yield db
+    finally:
+        lock.close()
+
+
 @pytest.fixture(scope="session", params=list(ENGINES))
 def database(request) -> Iterator[Database]:
-    """A running MySQL or PostgreSQL with the app's account, on its own labelled network."""
+    """A running MySQL or PostgreSQL with the app's account, on its own labelled network (or, with
+    LAB_TEST_DATABASES set, one of the containers it names)."""
     engine = request.param
+    listed = os.environ.get("LAB_TEST_DATABASES")
+    if listed:
+        yield from _started_elsewhere(engine, listed)
+        return
     alias, server_port = ENGINES[engine]
     port = free_loopback_port()
     with Network(docker_network_kw={"labels": TEST_LABELS}) as network:

@@ -117,3 +117,84 @@ def test_the_password_never_shows_in_the_settings_repr() -> None:
 def test_a_non_ascii_digit_is_not_a_port() -> None:
     with pytest.raises(ConfigError, match="DB_PORT"):
         load_config({"DB_PORT": "３３０６", **PASSWORD})
+
+
+@pytest.mark.parametrize(
+    ("contents", "password"),
+    [("pass word \n", "pass word "), ("ENDS IN X\r\n", "ENDS IN X"), ("tab\t\n\n", "tab\t")],
+    ids=["trailing space", "CRLF", "tab, two newlines"],
+)
+def test_only_the_line_ending_is_dropped_from_a_password_file(tmp_path, contents, password) -> None:
+    secret = tmp_path / "db_password"
+    secret.write_bytes(contents.encode())
+    assert load_config({"DB_PASSWORD_FILE": str(secret)}).password == password
+
+
+def test_a_password_file_that_is_not_utf8_says_why(tmp_path) -> None:
+    secret = tmp_path / "db_password"
+    secret.write_bytes(b"\xffpass\n")
+    with pytest.raises(ConfigError) as info:
+        load_config({"DB_PASSWORD_FILE": str(secret)})
+    assert str(info.value) == (
+        f"DB_PASSWORD_FILE={secret} cannot be read ('utf-8' codec can't decode byte 0xff in position 0: "
+        "invalid start byte): mount the secret there, "
+        "e.g. -v ./db/secrets/db_password:/run/secrets/db_password:ro"
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"DB_PASSWORD": " "}, "DB_PASSWORD is set but empty: e.g. -e DB_PASSWORD=apppass"),
+        (
+            {"DB_PASSWORD_FILE": ""},
+            "DB_PASSWORD_FILE is set but empty: e.g. -e DB_PASSWORD_FILE=/run/secrets/db_password",
+        ),
+        (
+            {"DB_USER": "", **PASSWORD},
+            "DB_USER is set but empty: e.g. -e DB_USER=appuser, or leave it unset for the default",
+        ),
+    ],
+    ids=["password", "password file", "user"],
+)
+def test_set_but_empty_offers_the_default_only_where_there_is_one(env, message) -> None:
+    """A password has no default: its message must not tell the learner to leave it unset."""
+    with pytest.raises(ConfigError) as info:
+        load_config(env)
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"DATABASE_HOST": "", **PASSWORD},
+            "DATABASE_HOST is set but empty: e.g. -e DATABASE_HOST=database,"
+            " or leave it unset for the default",
+        ),
+        (
+            {"DB_PORT": "", **PASSWORD},
+            "DB_PORT is set but empty: e.g. -e DB_PORT=3306, or leave it unset for the default",
+        ),
+        (
+            {"DB_HOST": "mysql-db", "DATABASE_HOST": "database", **PASSWORD},
+            'DB_HOST="mysql-db" and DATABASE_HOST="database" disagree:'
+            " set only one, e.g. -e DB_HOST=mysql-db",
+        ),
+        (
+            {"DB_PASSWORD": "a", "DB_PASSWORD_FILE": "/run/secrets/db_password"},
+            "DB_PASSWORD and DB_PASSWORD_FILE are both set: set only one, e.g. "
+            "-e DB_PASSWORD_FILE=/run/secrets/db_password",
+        ),
+    ],
+    ids=["empty DATABASE_HOST", "empty DB_PORT", "hosts disagree", "both passwords"],
+)
+def test_the_whole_message_a_learner_reads(env, message) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(env)
+    assert str(info.value) == message
+
+
+@pytest.mark.parametrize("port", [1, 65535])
+def test_the_first_and_last_ports_are_valid(port: int) -> None:
+    assert load_config({"DB_PORT": str(port), **PASSWORD}).port == port

@@ -9,12 +9,15 @@ import socket
 import threading
 import time
 
+import psycopg
 import pymysql
 import pytest
 
-from app_server.db import QUERY_TIMEOUT, WATCHDOG, QueryTimeout, deadline
+from app_server.db import QUERY_TIMEOUT, WATCHDOG, QueryTimeout, Watchdog, close_quietly, deadline
 
 pytestmark = pytest.mark.unit
+
+BACKSTOP = 3  # seconds a read may block at most
 
 
 class Conn:
@@ -22,6 +25,8 @@ class Conn:
 
     def __init__(self) -> None:
         self._sock, self.peer = socket.socketpair()
+        # A backstop far past every deadline here: a watchdog that never fires fails the test, not hangs it.
+        self._sock.settimeout(BACKSTOP)
         self.closed = False
 
     def read_answer(self) -> bytes:
@@ -96,3 +101,72 @@ def test_many_deadlines_at_once_each_fire_on_its_own_socket() -> None:
     assert WATCHDOG.disarm(-1) is False  # an unknown token: nothing fired for it
     for c in conns:
         c.close()
+
+
+def test_a_block_that_ends_after_its_deadline_fired_loses_its_connection() -> None:
+    conn = Conn()
+    with deadline(conn, 0.1):
+        time.sleep(0.4)  # no read, so no error: but the watchdog cut the socket meanwhile
+    assert conn.closed  # a cut connection is never handed to the next request
+
+
+def test_a_watchdog_keeps_its_thread_through_idle_spells(monkeypatch) -> None:
+    """A new Watchdog fires one deadline, sits idle with nothing armed, then fires the next: its thread
+    never dies in between (a thread that died would leave the next deadline to a new one, or to nobody)."""
+    crashes: list[threading.ExceptHookArgs] = []
+    monkeypatch.setattr(threading, "excepthook", crashes.append)
+    watchdog = Watchdog()
+    for _ in range(2):
+        conn = Conn()
+        token = watchdog.arm(conn._sock.fileno(), 0.1)
+        assert conn._sock.recv(1) == b""  # shut down by the watchdog, well before BACKSTOP
+        assert watchdog.disarm(token) is True
+        assert watchdog.disarm(token) is False  # told once
+        conn.close()
+        time.sleep(0.2)  # idle: nothing armed
+    # A socket already disconnected (shutdown() fails with ENOTCONN) is skipped, not the watchdog's end.
+    with socket.socket() as unconnected:
+        token = watchdog.arm(unconnected.fileno(), 0.05)
+        time.sleep(0.2)
+        assert watchdog.disarm(token) is True
+    assert crashes == []
+
+
+class ClosesBadly:
+    """A connection whose close() fails the way a cut connection's may."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+    def close(self) -> None:
+        raise self.error
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        OSError(9, "Bad file descriptor"),
+        pymysql.err.InterfaceError(0, ""),
+        psycopg.OperationalError("the connection is lost"),
+    ],
+    ids=["OSError", "pymysql", "psycopg"],
+)
+def test_closing_a_cut_connection_never_raises(error) -> None:
+    close_quietly(ClosesBadly(error))
+
+
+def test_the_watchdog_is_one_daemon_thread_named_in_a_stack_dump() -> None:
+    """A daemon thread never keeps a stopping gunicorn worker alive; its name says what it is in a dump."""
+    watchdog = Watchdog()
+    conn = Conn()
+    try:
+        token = watchdog.arm(conn._sock.fileno(), 5)
+        thread = watchdog._thread
+        assert thread is not None and thread.is_alive()
+        assert (thread.name, thread.daemon) == ("db-deadlines", True)
+        assert watchdog.disarm(token) is False  # disarmed in time: it did not fire
+        again = watchdog.arm(conn._sock.fileno(), 5)
+        assert watchdog._thread is thread  # one thread for every deadline
+        assert watchdog.disarm(again) is False
+    finally:
+        conn.close()

@@ -7,11 +7,13 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 
+import psycopg
+import pymysql
 import pytest
 
 from app_server import create_app
 from app_server.config import ConfigError
-from app_server.db import CONNECT_TIMEOUT
+from app_server.db import CONNECT_TIMEOUT, error_message
 from app_server.views import iso_utc
 
 pytestmark = pytest.mark.unit
@@ -164,3 +166,80 @@ def test_create_app_refuses_a_bad_setting() -> None:
 def test_every_response_names_the_replica_that_served_it(app_without_db, path: str) -> None:
     response = app_without_db.test_client().get(path)
     assert response.headers["X-Served-By"] == socket.gethostname()
+
+
+@pytest.mark.parametrize("engine", ["mysql", "postgres"])
+def test_the_app_connects_to_nothing_until_the_first_request(engine) -> None:
+    """A database that listens, and the app created for it: not one connection attempt before a request
+    (so the app starts the same whether the database is up or not)."""
+    with socket.create_server(("127.0.0.1", 0)) as database:
+        database.settimeout(0.5)
+        port = database.getsockname()[1]
+        app = create_app(
+            {"DB_ENGINE": engine, "DB_HOST": "127.0.0.1", "DB_PORT": str(port), "DB_PASSWORD": "x"}
+        )
+        try:
+            with pytest.raises(TimeoutError):
+                database.accept()  # nobody came
+        finally:
+            app.extensions["db"].close()
+
+
+@pytest.fixture
+def seoul_machine(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """This process's local time zone is Asia/Seoul, as on a learner's machine in Korea."""
+    monkeypatch.setenv("TZ", "Asia/Seoul")
+    time.tzset()
+    try:
+        yield
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+@pytest.mark.usefixtures("seoul_machine")
+@pytest.mark.parametrize(
+    ("moment", "expected"),
+    [
+        # a driver's naive time is the session's time zone (UTC), never the machine's
+        (datetime(2026, 11, 28, 10, 0, 0), "2026-11-28T10:00:00.000Z"),
+        (datetime(2026, 11, 29, 0, 30, 0, 5000, KST), "2026-11-28T15:30:00.005Z"),
+    ],
+)
+def test_iso_utc_does_not_depend_on_the_machines_time_zone(moment, expected) -> None:
+    assert time.strftime("%z") == "+0900"  # the fixture took effect
+    assert iso_utc(moment) == expected
+
+
+def test_create_app_reads_the_environment_when_given_no_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("DB_HOST", "DATABASE_HOST", "DB_PORT", "DB_USER", "DB_NAME", "DB_PASSWORD_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DB_ENGINE", "mysql")
+    monkeypatch.setenv("DB_HOST", "mysql-db")
+    monkeypatch.setenv("DB_PASSWORD", "x")
+    app = create_app()
+    try:
+        assert (app.config["DB"].engine, app.config["DB"].host) == ("mysql", "mysql-db")
+        # its own app, so that its error handlers are the ones under test: an HTTP error is JSON
+        response = app.test_client().get("/no/such/page")
+        assert (response.status_code, response.mimetype) == (404, "application/json")
+    finally:
+        app.extensions["db"].close()
+
+
+@pytest.mark.parametrize(
+    ("exc", "expected"),
+    [
+        # pymysql's (code, message): the message alone, as app.js's err.message
+        (
+            pymysql.err.OperationalError(2003, "Can't connect to MySQL server on 'x'"),
+            "Can't connect to MySQL server on 'x'",
+        ),
+        (pymysql.err.OperationalError(2013), "2013"),  # not a (code, message) pair: said as it is
+        (OSError(111, "Connection refused"), "[Errno 111] Connection refused"),  # not pymysql's: as it is
+        (psycopg.OperationalError("  refused \n"), "refused"),
+        (psycopg.OperationalError(), "OperationalError"),  # no message at all: its kind
+    ],
+)
+def test_error_message_is_the_drivers_reason(exc: BaseException, expected: str) -> None:
+    assert error_message(exc) == expected

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import runpy
@@ -62,3 +63,47 @@ def test_gunicorn_binds_the_port_the_dockerfile_exposes() -> None:
 
 def test_the_postgres_pool_has_one_connection_per_gunicorn_thread() -> None:
     assert GUNICORN_CONF["threads"] == POOL_MAX_SIZE
+
+
+class Server:
+    """What on_starting uses of gunicorn's arbiter: its logger."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+        self.log = self
+
+    def error(self, message: str, *args: object) -> None:
+        self.errors.append(message % args)
+
+
+def on_starting():
+    """gunicorn.conf.py's hook, loaded in-process under its package's name (so that mutation testing, which
+    cannot follow the gunicorn subprocess above, judges it too)."""
+    spec = importlib.util.spec_from_file_location("app_server.gunicorn.conf", APP / "gunicorn.conf.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.on_starting
+
+
+def test_on_starting_reports_a_bad_setting_in_one_line_and_exits_1(monkeypatch) -> None:
+    for name in [k for k in os.environ if k.startswith(("DB_", "DATABASE_"))]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("DB_ENGINE", "oracle")
+    monkeypatch.setenv("DB_PASSWORD", "x")
+    server = Server()
+    with pytest.raises(SystemExit) as stopped:
+        on_starting()(server)
+    assert stopped.value.code == 1
+    assert stopped.value.__cause__ is None and stopped.value.__suppress_context__  # `from None`: no traceback
+    assert server.errors == [
+        'DB_ENGINE must be "mysql" or "postgres", not "oracle": e.g. -e DB_ENGINE=postgres'
+    ]
+
+
+def test_on_starting_lets_good_settings_through(monkeypatch) -> None:
+    for name in [k for k in os.environ if k.startswith(("DB_", "DATABASE_"))]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("DB_PASSWORD", "x")
+    server = Server()
+    assert on_starting()(server) is None
+    assert server.errors == []
