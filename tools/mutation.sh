@@ -120,7 +120,7 @@ main() {
     case $1 in
       -h | --help) usage; exit 0 ;;
       --fresh) fresh=1 ;;
-      -*) usage >&2; exit 2 ;;
+      -*) printf 'mutation.sh: error: unknown option %s (tools/mutation.sh --help lists them)\n' "$1" >&2; exit 2 ;;
       *) names+=("$1") ;;
     esac
     shift
