@@ -32,7 +32,10 @@ usage() { sed -n '2,/^set -E/{/^set -E/d;s/^# \{0,1\}//;p;}' "$0"; }
 cleanup() {
   local name
   for name in $STARTED; do
-    docker rm -f "$name" >/dev/null 2>&1 || log "could not remove container $name: docker rm -f $name"
+    # only a container that still carries this script's label; -v: the images' anonymous data volumes too
+    [[ $(docker inspect -f "{{ index .Config.Labels \"${LABEL%%=*}\" }}" "$name" 2>/dev/null) == "${LABEL#*=}" ]] \
+      || continue
+    docker rm -f -v "$name" >/dev/null 2>&1 || log "could not remove container $name: docker rm -f -v $name"
     rm -f "${TMPDIR:-/tmp}/$name.lock"
   done
 }
