@@ -4,7 +4,7 @@
 #
 # Usage: tools/test.sh [--all] [PYTEST_ARGS...]
 #   tools/test.sh                 # lint, then every test not marked slow (about 8 minutes on 2 cores)
-#   tools/test.sh --all           # lint, then every test, slow ones included (about 40 minutes)
+#   tools/test.sh --all           # lint, then every test, slow ones included (about 46 minutes)
 #   tools/test.sh -m unit         # lint, then the unit tests only (seconds; no engine needed)
 #   tools/test.sh -k mysql -x     # any pytest arguments pass through (then the default selection is off)
 #
