@@ -120,8 +120,9 @@ app_tier() {
 }
 
 # web-server: our nginx image (nginx/ + web/) renders BACKEND_HOST/BACKEND_PORT into its config at start.
-# nginx opens a new connection to app-server for each request, and each closed one holds its local port for 60 s
-# (TIME_WAIT): past ~470 requests a second the ~28,000 ports of the default range run out ("Cannot assign
+# nginx keeps up to 16 idle connections to app-server per worker (nginx/templates: upstream keepalive); past
+# those, a burst opens more, and each one nginx closes holds its local port for 60 s (TIME_WAIT). Without
+# keepalive, past ~470 requests a second the ~28,000 ports of the default range ran out ("Cannot assign
 # requested address", a 502). tcp_tw_reuse=1, in web-server's own network namespace, lets a new connection
 # reuse such a port safely (TCP timestamps tell the two apart).
 start_web() {

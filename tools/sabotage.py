@@ -77,10 +77,10 @@ SABOTAGES = [
         " found, and nginx cannot start before app-server exists",
         "nginx/templates/default.conf.template",
         (
-            ("    resolver 127.0.0.11 valid=${RESOLVER_VALID} ipv6=off;\n", ""),
+            ("resolver 127.0.0.11 valid=${RESOLVER_VALID} ipv6=off;\n", ""),
             (
-                "        proxy_pass $backend;\n",
-                "        proxy_pass http://${BACKEND_HOST}:${BACKEND_PORT};\n",
+                "    server ${BACKEND_HOST}:${BACKEND_PORT} resolve;\n",
+                "    server ${BACKEND_HOST}:${BACKEND_PORT};\n",
             ),
         ),
         ("tests/integration/test_web_tier.py",),

@@ -3,7 +3,7 @@
 #
 # Usage: extras/swarm/run-swarm.sh [--db postgres|mysql] [--port N] [--mode auto|mesh|dnsrr] [--offline]
 #        extras/swarm/run-swarm.sh --by-hand     # the same services with docker service create, one by one
-#        extras/swarm/run-swarm.sh --update      # rolling update of app-server under load; counts failed requests
+#        extras/swarm/run-swarm.sh --update      # rolling update of app-server under wrk's load; counts failed requests
 #        extras/swarm/run-swarm.sh --down [--volumes]
 #
 #   --db ENGINE   database tier: postgres (default) or mysql
@@ -23,6 +23,8 @@ set -Eeuo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/checks.sh"
 # shellcheck source=../../scripts/lib/swarm.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib/swarm.sh"
+# shellcheck source=../lib/wrk.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/wrk.sh"
 
 export LAYOUT=swarm
 STACK=lab-swarm
@@ -174,7 +176,7 @@ by_hand() {
     --update-parallelism 1 --update-order start-first --update-delay 2s --update-monitor 10s \
     --update-failure-action rollback --rollback-parallelism 1 --rollback-order start-first \
     --restart-condition on-failure --restart-max-attempts 5 \
-    --limit-cpu 0.5 --limit-memory 256M --reserve-memory 64M --stop-grace-period 10s
+    --env DRAIN_SECONDS=5 --limit-cpu 0.5 --limit-memory 256M --reserve-memory 64M --stop-grace-period 15s
   svc web-server "$WEB_IMAGE" --replicas 1 --network "name=${STACK}_frontend-net,alias=web-server" \
     --publish "published=$HOST_PORT,target=80,protocol=tcp,mode=$WEB_PUBLISH_MODE" \
     --env BACKEND_HOST=app-server --env BACKEND_PORT=3000 --env RESOLVER_VALID=2s \
@@ -239,26 +241,65 @@ verify() {
   finish_checks
 }
 
-# --update: a new app image tag, rolled out one task at a time (start-first) while requests keep coming.
+# --update: a new app image tag, rolled out one task at a time (start-first) while wrk keeps 16 connections
+# busy through nginx (hundreds of requests a second). Every request must be answered 200: nginx keeps its
+# connections to the tasks (nginx/templates: upstream keepalive) and a stopping task drains first
+# (DRAIN_SECONDS), so no request meets a task that is going away.
+LOAD=lab-swarm-load
+MIN_RATE=200
+
 rolling_update() {
-  local tag total=300 failed=0 code i codes=''
+  local tag state deadline
   tag=my-app:update-$(date +%s)
+  ensure_wrk
+  refuse_foreign container "$LOAD"
+  remove_ours container "$LOAD"
+  LOAD_OUT=$(mktemp)
+  trap end_update EXIT
   step "rolling update: docker service update --image $tag ${STACK}_app-server, under load"
   run docker tag "$APP_IMAGE" "$tag"
+  log "  the load: wrk, 16 connections to http://127.0.0.1:$HOST_PORT/api/ until the update has finished (at most 240 s)"
+  # shellcheck disable=SC2046  # labels() is a list of words by design
+  run docker run -d --name "$LOAD" --network host $(labels) "$WRK_IMAGE" \
+    -t 2 -c 16 -d 240s --timeout 2s --latency "http://127.0.0.1:$HOST_PORT/api/" >/dev/null
+  sleep 3
   run docker service update --detach=true --image "$tag" "${STACK}_app-server" >/dev/null
-  log "  sending $total requests to http://127.0.0.1:$HOST_PORT/api/ (about 15 a second) during the update"
-  for ((i = 0; i < total; i++)); do
-    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$HOST_PORT/api/" || true)
-    [[ $code == 200 ]] || { failed=$((failed + 1)); codes+=" $code"; }
-    sleep 0.06
+  deadline=$((SECONDS + 200))
+  while :; do
+    state=$(docker service inspect -f '{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}' "${STACK}_app-server")
+    [[ $state == completed || $state == rollback_completed || $state == paused ]] && break
+    ((SECONDS < deadline)) || die "the update did not finish within 200 s (state: ${state:-none}); see 'docker service ps ${STACK}_app-server'"
+    log "  update state: ${state:-starting} (${SECONDS}s; waiting for 'completed', at most 200 s)"
+    sleep 5
   done
   wait_service app-server 3 120
-  log "  update state: $(docker service inspect -f '{{.UpdateStatus.State}}' "${STACK}_app-server")"
+  sleep 3   # the load goes on a little after the last old task has stopped
+  stop_load >"$LOAD_OUT"
+  sed 's/^/    | /' "$LOAD_OUT" >&2
+  wrk_read "$LOAD_OUT" || die "wrk printed no report (above)"
+  log "  update state: $state"
   check "the rolling update finished with every task on $tag" \
     test "$(docker service inspect -f '{{.Spec.TaskTemplate.ContainerSpec.Image}}' "${STACK}_app-server")" = "$tag"
-  check "no request failed during the update ($failed of $total failed${codes:+; HTTP status:$codes})" \
-    test "$failed" -eq 0
+  check "the load averaged $MIN_RATE req/s or more during the update ($W_RPS req/s, $W_REQS requests)" \
+    test "$W_RPS" -ge "$MIN_RATE"
+  check "no request failed during the update ($W_NON2XX answers other than 2xx/3xx, $W_ERRS socket errors or timeouts, of $W_REQS)" \
+    test "$W_NON2XX" -eq 0 -a "$W_ERRS" -eq 0 -a "$W_REQS" -gt 0
   finish_checks
+}
+
+# end_update: on any exit of --update, the load is stopped and its report file removed.
+end_update() {
+  stop_load >/dev/null
+  rm -f "$LOAD_OUT"
+}
+
+# stop_load: wrk stopped with SIGINT (it then prints its report, on stdout here) and removed; nothing when absent.
+stop_load() {
+  if ! exists container "$LOAD" || ! is_ours container "$LOAD"; then return 0; fi
+  docker kill --signal INT "$LOAD" >/dev/null 2>&1 || true
+  docker wait "$LOAD" >/dev/null 2>&1 || true
+  docker logs "$LOAD" 2>&1 || true
+  docker rm -f "$LOAD" >/dev/null 2>&1 || true
 }
 
 # remove_labelled_swarm KIND: services, networks, secrets or volumes of this layout (stack or by hand).

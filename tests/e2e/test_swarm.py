@@ -76,11 +76,39 @@ def test_running_again_keeps_every_service_and_task(stack: tuple[str, str]) -> N
 
 
 def test_rolling_update_drops_no_request(stack: tuple[str, str]) -> None:
+    """Under wrk's load through nginx's kept upstream connections, with the tasks draining on SIGTERM: every
+    request answered 200, at 200 req/s or more, and every task replaced (new task containers)."""
+    tasks_before = set(
+        docker(
+            "ps", "-q", "--filter", f"label=com.docker.swarm.service.name={STACK}_app-server"
+        ).stdout.split()
+    )
+    assert len(tasks_before) == 3, tasks_before
     update = script("extras/swarm/run-swarm.sh", "--update")
     assert_ok(update)
-    line = check_line(update.stdout, "no request failed during the update")
-    assert "(0 of 300 failed)" in line
     check_line(update.stdout, "the rolling update finished with every task on my-app:update-")
+    rate = check_line(update.stdout, "the load averaged 200 req/s or more during the update")
+    rps, requests = (int(n) for n in re.search(r"\((\d+) req/s, (\d+) requests\)", rate).groups())
+    assert rps >= 200 and requests > 0, rate
+    line = check_line(update.stdout, "no request failed during the update")
+    assert f"(0 answers other than 2xx/3xx, 0 socket errors or timeouts, of {requests})" in line, line
+    tasks_after = set(
+        docker(
+            "ps", "-q", "--filter", f"label=com.docker.swarm.service.name={STACK}_app-server"
+        ).stdout.split()
+    )
+    assert len(tasks_after) == 3 and not tasks_after & tasks_before, (tasks_before, tasks_after)
+    assert docker("ps", "-aq", "--filter", "name=lab-swarm-load").stdout.strip() == "", "the load was left"
+    config = docker("exec", next(iter(web_tasks())), "cat", "/etc/nginx/conf.d/default.conf").stdout
+    assert "server app-server:3000 resolve;" in config and re.search(r"^\s*keepalive \d+;", config, re.M), (
+        config
+    )
+
+
+def web_tasks() -> list[str]:
+    return docker(
+        "ps", "-q", "--filter", f"label=com.docker.swarm.service.name={STACK}_web-server"
+    ).stdout.split()
 
 
 def test_down_restores_the_swarm_state_and_leaves_nothing(state_before: str) -> None:

@@ -29,19 +29,23 @@ WEB_IMAGE = "lab-test/web-server:latest"
 APP_ALIAS, APP_PORT = "app-server", 3000  # what the scripts pass as BACKEND_HOST / BACKEND_PORT
 SECOND = 1_000_000_000  # the engine's healthcheck durations are nanoseconds
 
-# Answers every GET with {"generation", "path", "headers"} as JSON; `?status=N` answers with status N and
-# `?sleep=S` waits first. GENERATION tells one upstream container from the next.
+# Answers every GET with {"generation", "path", "headers", "peer"} as JSON (peer: the client's address and
+# port, that is nginx's end of the connection); `?status=N` answers with status N and `?sleep=S` waits first.
+# GENERATION tells one upstream container from the next. HTTP/1.1: a connection stays open for the next
+# request, as gunicorn keeps it.
 UPSTREAM = """
 import json, os, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 class Echo(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
     def do_GET(self):
         query = parse_qs(urlsplit(self.path).query)
         time.sleep(float(query.get("sleep", ["0"])[0]))
         body = json.dumps({"generation": os.environ["GENERATION"], "path": self.path,
-                           "headers": dict(self.headers)}).encode()
+                           "headers": dict(self.headers), "peer": "%s:%d" % self.client_address}).encode()
         self.send_response(int(query.get("status", ["200"])[0]))
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -246,10 +250,11 @@ def test_template_is_rendered_with_backend_and_keeps_nginx_variables(web: Web) -
     code, output = web.container.exec_run(["cat", "/etc/nginx/conf.d/default.conf"])
     config = output.decode()
     assert code == 0, config
-    assert f"set $backend http://{APP_ALIAS}:{APP_PORT};" in config
+    assert f"server {APP_ALIAS}:{APP_PORT} resolve;" in config
+    assert "proxy_pass http://app_server/;" in config
     assert "valid=10s" in config
     assert "${" not in config, "a template variable was left unrendered"
-    for nginx_variable in ("$host", "$remote_addr", "$backend", "$status"):
+    for nginx_variable in ("$host", "$remote_addr", "$status", "$upstream_addr"):
         assert nginx_variable in config, f"envsubst ate nginx's {nginx_variable}"
 
 
@@ -278,6 +283,18 @@ def test_api_prefix_is_stripped_and_forwarded_headers_are_set(
     assert headers["X-Forwarded-Host"] == web.url.removeprefix("http://")
     # Set from the connection, never appended to what the client claimed.
     assert headers["X-Forwarded-For"] == headers["X-Real-IP"] != "6.6.6.6"
+
+
+def test_nginx_keeps_its_connections_to_the_app(web: Web, upstream: Callable[[str], Container]) -> None:
+    """upstream keepalive: 20 requests in a row reach the app over a few kept connections (one per nginx
+    worker at most), not 20 new ones, and nginx never asks the app to close them."""
+    upstream("one")
+    assert wait_until(lambda: echo_from(web), 20), "nginx never reached app-server"
+    seen = [echo_from(web) for _ in range(20)]
+    assert all(seen), "an answer through nginx was not the echo server's"
+    peers = [answer["peer"] for answer in seen]
+    assert len(set(peers)) <= 4, f"nginx opened {len(set(peers))} connections for 20 requests: {peers}"
+    assert all(answer["headers"].get("Connection", "") != "close" for answer in seen)
 
 
 def test_app_errors_pass_through_unchanged(web: Web, upstream: Callable[[str], Container]) -> None:

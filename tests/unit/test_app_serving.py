@@ -76,13 +76,18 @@ class Server:
         self.errors.append(message % args)
 
 
-def on_starting():
-    """gunicorn.conf.py's hook, loaded in-process under its package's name (so that mutation testing, which
-    cannot follow the gunicorn subprocess above, judges it too)."""
+def conf_module():
+    """gunicorn.conf.py, loaded in-process under its package's name."""
     spec = importlib.util.spec_from_file_location("app_server.gunicorn.conf", APP / "gunicorn.conf.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.on_starting
+    return module
+
+
+def on_starting():
+    """gunicorn.conf.py's hook, loaded in-process under its package's name (so that mutation testing, which
+    cannot follow the gunicorn subprocess above, judges it too)."""
+    return conf_module().on_starting
 
 
 def test_on_starting_reports_a_bad_setting_in_one_line_and_exits_1(monkeypatch) -> None:
@@ -107,3 +112,63 @@ def test_on_starting_lets_good_settings_through(monkeypatch) -> None:
     server = Server()
     assert on_starting()(server) is None
     assert server.errors == []
+
+
+def test_gunicorn_keeps_idle_connections_longer_than_nginx() -> None:
+    """nginx closes an idle kept connection first (its upstream keepalive_timeout), never gunicorn."""
+    template = (REPO / "nginx" / "templates" / "default.conf.template").read_text()
+    upstream = template[template.index("upstream app_server {") :]
+    upstream = upstream[: upstream.index("\n}")]
+    nginx_idle = int(re.search(r"^\s*keepalive_timeout (\d+)s;", upstream, re.M).group(1))
+    assert re.search(r"^\s*server \$\{BACKEND_HOST\}:\$\{BACKEND_PORT\} resolve;", upstream, re.M)
+    assert re.search(r"^\s*keepalive \d+;", upstream, re.M)
+    assert GUNICORN_CONF["keepalive"] > nginx_idle
+
+
+@pytest.mark.parametrize("raw", ["x", "-1", "61", "nan"])
+def test_a_bad_drain_stops_start_up_in_one_line(monkeypatch, raw: str) -> None:
+    for name in [k for k in os.environ if k.startswith(("DB_", "DATABASE_"))]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("DB_PASSWORD", "x")
+    monkeypatch.setenv("DRAIN_SECONDS", raw)
+    server = Server()
+    with pytest.raises(SystemExit) as stopped:
+        on_starting()(server)
+    assert stopped.value.code == 1
+    assert server.errors == [
+        f'DRAIN_SECONDS must be seconds from 0 to 60, e.g. -e DRAIN_SECONDS=5 (got "{raw}")'
+    ]
+
+
+@pytest.mark.parametrize(("raw", "seconds"), [(None, 0.0), ("", 0.0), ("0", 0.0), ("5", 5.0), ("60", 60.0)])
+def test_drain_seconds_reads_the_variable(raw: str | None, seconds: float) -> None:
+    environ = {} if raw is None else {"DRAIN_SECONDS": raw}
+    assert conf_module().drain_seconds(environ) == seconds
+
+
+class Arbiter(Server):
+    def info(self, message: str, *args: object) -> None:
+        self.errors.append("info: " + message % args)
+
+
+def test_without_a_drain_sigterm_is_gunicorns_own(monkeypatch) -> None:
+    monkeypatch.delenv("DRAIN_SECONDS", raising=False)
+    server = Arbiter()
+    conf_module().when_ready(server)
+    assert "handle_term" not in vars(server)
+
+
+def test_a_drain_serves_on_then_stops_gracefully(monkeypatch) -> None:
+    """SIGTERM with DRAIN_SECONDS=5: the master waits 5 s (its workers go on serving), then raises
+    StopIteration, which is how gunicorn's own SIGTERM handler starts the graceful stop."""
+    module = conf_module()
+    slept: list[float] = []
+    monkeypatch.setattr(module.time, "sleep", slept.append)
+    monkeypatch.setenv("DRAIN_SECONDS", "5")
+    server = Arbiter()
+    module.when_ready(server)
+    assert slept == []
+    with pytest.raises(StopIteration):
+        server.handle_term()
+    assert slept == [5.0]
+    assert server.errors == ["info: SIGTERM: serving on for 5.0 s (DRAIN_SECONDS) before the graceful stop"]
