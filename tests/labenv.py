@@ -30,6 +30,7 @@ IMAGE_DEFAULTS = {
     "NGINX_IMAGE": "nginx:1.27",
     "TOOLBOX_IMAGE": "alpine:3.22",
     "NODE_IMAGE": "docker:28-dind",  # a simulated host of extras/cluster/sim-cluster.sh
+    "NODEJS_IMAGE": "node:24-alpine",  # the tutorial's Express app, extras/bench/express/
 }
 
 

@@ -11,16 +11,20 @@
 # The tool images (chromium, wrk) are also built online from the same Dockerfiles FROM debian:trixie-slim,
 # under their default names (lab/browser:latest, lab/wrk:latest) on first use; here they get a lab-offline tag.
 # Python wheels for the app image are downloaded on the host into app_server/wheels/ (containers cannot
-# reach PyPI here). Progress goes to stderr; stdout carries only the `export` lines.
+# reach PyPI here), Granian's into extras/bench/granian/wheels/, and the npm packages of the bench's Express
+# app into extras/bench/express/npm-cache/ (with the host's npm; without it, that folder stays empty).
+# Progress goes to stderr; stdout carries only the `export` lines.
 #
 #   --rebuild    re-import the bases and rebuild every stand-in without the build cache
-#   --no-wheels  skip the wheelhouse (images only)
+#   --no-wheels  skip the downloads on the host: the wheelhouses and the npm cache (images only)
 #   -h, --help   show this help
 set -Eeuo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 OFFLINE=$ROOT/offline
 WHEELS=$ROOT/app_server/wheels
+GRANIAN=$ROOT/extras/bench/granian   # its requirements.txt, and wheels/ beside it
+EXPRESS=$ROOT/extras/bench/express   # its package-lock.json, and npm-cache/ beside it
 SCRATCH=''   # a private folder (mktemp -d, mode 0700) for the debootstrap trees, made when one is needed
 
 # variable  tag  base-suite  folder under offline/
@@ -31,6 +35,7 @@ STANDINS=(
   "NGINX_IMAGE    lab-offline/nginx:1.30      sid    nginx"
   "TOOLBOX_IMAGE  lab-offline/toolbox:alpine-3.22 trixie toolbox"
   "NODE_IMAGE     lab-offline/node:28         sid    node"
+  "NODEJS_IMAGE   lab-offline/node.js:24      sid    nodejs"
   "BROWSER_IMAGE  lab-offline/chromium:trixie trixie chromium"
   "WRK_IMAGE      lab-offline/wrk:trixie      trixie wrk"
 )
@@ -114,19 +119,51 @@ build_standin() {
     || die "building $tag failed; run the docker build above by hand to see why"
 }
 
-# cp313 manylinux wheels for the app image, downloaded on the host (pip inside a container has no PyPI).
+# cp313 manylinux wheels for an image, downloaded on the host (pip inside a container has no PyPI): REQ's
+# packages into DIR (app_server/wheels/ for the app, extras/bench/granian/wheels/ for Granian).
 build_wheelhouse() {
-  local req=$ROOT/app_server/requirements.txt stamp=$WHEELS/.requirements.cksum sum
+  local req=$1 dir=$2 stamp=$2/.requirements.cksum sum
   sum=$(cksum <"$req")   # POSIX cksum: on macOS and Linux alike (sha256sum is GNU coreutils only)
-  if [[ -f $stamp && $(cat "$stamp") == "$sum" && $REBUILD == 0 ]] && compgen -G "$WHEELS/*.whl" >/dev/null; then
-    log "wheelhouse is current, reusing"; return
+  if [[ -f $stamp && $(cat "$stamp") == "$sum" && $REBUILD == 0 ]] && compgen -G "$dir/*.whl" >/dev/null; then
+    log "wheelhouse ${dir#"$ROOT"/}/ is current, reusing"; return
   fi
-  log "pip download -> app_server/wheels/ (Python 3.13, manylinux x86_64)"
-  find "$WHEELS" -name '*.whl' -delete
+  log "pip download -> ${dir#"$ROOT"/}/ (Python 3.13, manylinux x86_64)"
+  find "$dir" -name '*.whl' -delete
   python3 -m pip download -q --isolated --disable-pip-version-check --only-binary=:all: \
     --python-version 3.13 --implementation cp --abi cp313 --abi abi3 --abi none \
     --platform manylinux_2_34_x86_64 --platform manylinux_2_28_x86_64 --platform manylinux2014_x86_64 \
-    --platform any -d "$WHEELS" -r "$req" >&2 || die "pip download failed: is PyPI reachable from this host?"
+    --platform any -d "$dir" -r "$req" >&2 || die "pip download failed: is PyPI reachable from this host?"
+  printf '%s\n' "$sum" >"$stamp"
+}
+
+# The Express app's npm packages (extras/bench/express/), fetched by the host's npm into npm-cache/ beside it
+# (npm inside a container has no registry here): `npm ci` in a scratch copy of package*.json fills the cache
+# with every tarball the lockfile pins, and the image's `npm ci --offline --cache` installs from it. No npm on
+# this host, or no registry: one line, an empty folder, and the express image builds online only.
+build_npm_cache() {
+  local cache=$EXPRESS/npm-cache stamp=$EXPRESS/npm-cache/.package-lock.cksum sum work
+  sum=$(cksum <"$EXPRESS/package-lock.json")
+  if [[ -f $stamp && $(cat "$stamp") == "$sum" && $REBUILD == 0 && -d $cache/_cacache ]]; then
+    log "npm cache extras/bench/express/npm-cache/ is current, reusing"; return
+  fi
+  find "$cache" -mindepth 1 -maxdepth 1 ! -name .gitkeep -exec rm -rf {} +
+  if ! command -v npm >/dev/null; then
+    log "no npm on this host: extras/bench/express/npm-cache/ left empty (the express image then builds online only)"
+    return
+  fi
+  log "npm ci --cache -> extras/bench/express/npm-cache/ (node $(node --version 2>/dev/null || echo '?'), npm $(npm --version))"
+  work=$(mktemp -d "${TMPDIR:-/tmp}/lab-npm.XXXXXX") || die "could not make a temporary folder"
+  cp "$EXPRESS/package.json" "$EXPRESS/package-lock.json" "$work/"
+  # --ignore-scripts: nothing from the registry runs on this host. --logs-max=0: npm prints its errors, and
+  # writes no log file into the cache (a file in the scratch folder would be gone when npm names it).
+  if ! (cd "$work" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error --logs-max=0 \
+      --fetch-retries=1 --fetch-timeout=30000 --cache "$cache" >/dev/null); then
+    rm -rf "$work"
+    find "$cache" -mindepth 1 -maxdepth 1 ! -name .gitkeep -exec rm -rf {} +
+    log "npm ci failed (is the npm registry reachable from this host?): extras/bench/express/npm-cache/ left empty"
+    return
+  fi
+  rm -rf "$work"
   printf '%s\n' "$sum" >"$stamp"
 }
 
@@ -149,7 +186,11 @@ main() {
     read -r var tag suite folder <<<"$entry"
     build_standin "$tag" "$suite" "$folder"
   done
-  ((wheels)) && build_wheelhouse
+  if ((wheels)); then
+    build_wheelhouse "$ROOT/app_server/requirements.txt" "$WHEELS"
+    build_wheelhouse "$GRANIAN/requirements.txt" "$GRANIAN/wheels"
+    build_npm_cache
+  fi
   for entry in "${STANDINS[@]}"; do
     read -r var tag _ <<<"$entry"
     printf 'export %s=%s\n' "$var" "$tag"

@@ -21,7 +21,9 @@ export PYTHON_IMAGE MYSQL_IMAGE POSTGRES_IMAGE NGINX_IMAGE TOOLBOX_IMAGE
 official_image() {  # official_image VAR: the image VAR names by default
   case $1 in
     PYTHON_IMAGE) echo python:3.13-slim ;; MYSQL_IMAGE) echo mysql:8.4 ;; POSTGRES_IMAGE) echo postgres:17 ;;
-    NGINX_IMAGE) echo nginx:1.27 ;; TOOLBOX_IMAGE) echo alpine:3.22 ;; *) return 1 ;;
+    NGINX_IMAGE) echo nginx:1.27 ;; TOOLBOX_IMAGE) echo alpine:3.22 ;;
+    NODEJS_IMAGE) echo node:24-alpine ;;   # the bench's peer, the tutorial's app.js (extras/bench/express)
+    *) return 1 ;;
   esac
 }
 

@@ -383,6 +383,18 @@ def test_python_image_has_python_and_a_system_wide_pip(client: docker.DockerClie
     ), pip
 
 
+def test_nodejs_image_has_node_24_npm_and_the_node_user(client: docker.DockerClient) -> None:
+    """node:24-alpine's contract where extras/bench/express/ relies on it: node 24 and npm on PATH, and the
+    non-root user `USER node` names (uid and gid 1000, home /home/node)."""
+    script = "node --version; npm --version; id -u node; id -g node; "
+    script += "awk -F: '$1 == \"node\" {print $6}' /etc/passwd"
+    out = client.containers.run(image("NODEJS_IMAGE"), ["sh", "-c", script], remove=True, labels=TEST_LABELS)
+    node, npm, uid, gid, home = out.decode().split()
+    assert node.startswith("v24."), out
+    assert re.fullmatch(r"\d+\.\d+\.\d+", npm), out
+    assert (uid, gid, home) == ("1000", "1000", "/home/node"), out
+
+
 # --- the toolbox behaves like alpine:3.22 (busybox + musl-utils' getent) -----------------------------------
 
 # What the labs and a learner run in alpine: busybox applets, and musl-utils' getent.
@@ -604,7 +616,7 @@ def test_a_second_run_of_the_kit_rebuilds_nothing_and_exports_the_same() -> None
     """tools/offline-images.sh run again (CI has just run it): every image it names keeps its ID, and it
     exports the names this run already uses. Online, with the official images, the kit is not in use."""
     variables = ["PYTHON_IMAGE", "MYSQL_IMAGE", "POSTGRES_IMAGE", "NGINX_IMAGE", "TOOLBOX_IMAGE"]
-    variables += ["NODE_IMAGE", "BROWSER_IMAGE", "WRK_IMAGE"]
+    variables += ["NODE_IMAGE", "NODEJS_IMAGE", "BROWSER_IMAGE", "WRK_IMAGE"]
     if not all(image(v).startswith("lab-offline/") for v in variables):
         pytest.skip("the image variables name the official images here: the offline kit is not in use")
 
