@@ -61,10 +61,13 @@ CASES: dict[str, list[list[str]]] = {
         ["--db", "oracle"],
         ["--duration", "0"],
         ["--connections", "8a"],
+        ["--rounds", "0"],
+        ["--rounds", "10"],
         ["--db"],
         ["--port"],
         ["--duration"],
         ["--connections"],
+        ["--rounds"],
         ["--out"],
     ],
     "extras/cluster/sim-cluster.sh": [
