@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -47,3 +50,21 @@ def wait_until(check: Callable[[], object], timeout: float, interval: float = 0.
         if result or time.monotonic() >= deadline:
             return result
         time.sleep(interval)
+
+
+@contextmanager
+def serving_on_3000(image_name: str, network: Any, prefix: str, **env: str) -> Iterator[Any]:
+    """IMAGE_NAME on NETWORK (a testcontainers Network) as PREFIX-<random>, with ENV, labelled, its port 3000
+    published on 127.0.0.1 (any free port); removed on exit, even when the test fails."""
+    from testcontainers.core.container import DockerContainer  # imported here: the unit tier needs no engine
+
+    container = (
+        DockerContainer(image_name)
+        .with_name(f"{prefix}-{uuid.uuid4().hex[:8]}")
+        .with_network(network)
+        .with_envs(**env)
+        .with_kwargs(labels=TEST_LABELS)
+    )
+    container.ports["3000"] = ("127.0.0.1", None)  # loopback only, any free port
+    with container:
+        yield container

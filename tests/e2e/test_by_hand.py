@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from labenv import LAB_LABEL, REPO
+from labenv import LAB_LABEL, REPO, wait_until
 from scriptrun import (
     assert_ok,
     assert_ran_as_mapped,
@@ -238,16 +238,32 @@ def browse(out: Path, url: str = "http://web-server/") -> tuple[dict[str, Elemen
     return by_id(result.stdout), (out / "page.png").read_bytes()
 
 
-def with_stopped(name: str, out: Path, back_within: int) -> tuple[dict[str, Element], requests.Response]:
-    """The page and GET /api/ while container NAME is stopped; NAME is started and healthy again after."""
+def api_answer() -> requests.Response:
+    return requests.get(f"{BASE}/api/", timeout=20)
+
+
+def with_stopped(
+    name: str, out: Path, back_within: int, status: int
+) -> tuple[dict[str, Element], requests.Response]:
+    """The page and GET /api/ once GET /api/ answers STATUS with container NAME stopped; NAME is started
+    again after, healthy and answering 200 through nginx.
+
+    The path answers 200 first (a previous test's stop may still be in nginx's view). After `docker stop
+    app-server`, nginx tries the old address until it re-resolves the name (valid=10s): meanwhile a request
+    waits for proxy_connect_timeout (3 s) and gets 504; from then on, 502 at once. Hence the wait for STATUS,
+    bounded by valid + 2 s + one connect timeout."""
+    assert wait_until(lambda: api_answer().status_code == 200, 30), "the path does not answer 200 first"
     assert_ok(docker("stop", name))
     try:
-        api = requests.get(f"{BASE}/api/", timeout=20)
+        seen: list[requests.Response] = []
+        if not wait_until(lambda: seen.append(api_answer()) or seen[-1].status_code == status, 20):
+            pytest.fail(f"GET /api/ never answered {status} with {name} stopped: last {seen[-1].text!r}")
         page, _ = browse(out)
     finally:
         assert_ok(docker("start", name))
         wait_healthy(name, timeout=back_within)
-    return page, api
+        assert wait_until(lambda: api_answer().status_code == 200, 30), f"no 200 through nginx after {name}"
+    return page, seen[-1]
 
 
 @pytest.fixture(scope="class")
@@ -273,7 +289,7 @@ class TestThePageInHeadlessChromium:
         assert png.startswith(PNG_MAGIC) and len(png) > 10_000, "the screenshot is a PNG of the page"
 
     def test_the_page_names_app_server_as_the_failed_hop_when_it_is_stopped(self, tmp_path: Path) -> None:
-        page, api = with_stopped("app-server", tmp_path, back_within=90)
+        page, api = with_stopped("app-server", tmp_path, back_within=90, status=502)
         # nginx's own JSON (it names the status); the page reads the status from it
         assert (api.status_code, api.json()) == (502, {"error": "app-server unreachable", "status": 502})
         assert page["status"].text == "error"
@@ -285,7 +301,7 @@ class TestThePageInHeadlessChromium:
         assert page["db-time"].text == "—"
 
     def test_the_page_names_the_database_as_the_failed_hop_when_it_is_stopped(self, tmp_path: Path) -> None:
-        page, api = with_stopped("database", tmp_path, back_within=150)
+        page, api = with_stopped("database", tmp_path, back_within=150, status=500)
         # the app's own 500 JSON (the driver's reason, no "status"), passed through nginx untouched
         assert api.status_code == 500 and list(api.json()) == ["error"], api.text
         assert page["status"].text == "error"

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import re
 import subprocess
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 
 import pytest
 import requests
-from labenv import REPO, TEST_LABELS, image
+from labenv import REPO, TEST_LABELS, image, serving_on_3000
 from testcontainers.core.container import DockerContainer
 from testcontainers.core.network import Network
 
@@ -45,19 +44,9 @@ def network() -> Iterator[Network]:
         yield net
 
 
-@contextmanager
-def app_container(app_image: str, network: Network, **env: str) -> Iterator[DockerContainer]:
+def app_container(app_image: str, network: Network, **env: str) -> AbstractContextManager[DockerContainer]:
     """The app container on `network`, port 3000 published on 127.0.0.1; removed on exit, even on failure."""
-    container = (
-        DockerContainer(app_image)
-        .with_name(f"lab-test-app-{uuid.uuid4().hex[:8]}")
-        .with_network(network)
-        .with_envs(**env)
-        .with_kwargs(labels=TEST_LABELS)
-    )
-    container.ports["3000"] = ("127.0.0.1", None)  # loopback only, any free port
-    with container:
-        yield container
+    return serving_on_3000(app_image, network, "lab-test-app", **env)
 
 
 def url(container: DockerContainer, path: str) -> str:

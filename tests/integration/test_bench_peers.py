@@ -15,13 +15,13 @@ import re
 import subprocess
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import requests
-from labenv import REPO, TEST_LABEL, TEST_LABELS, image, wait_until
+from labenv import REPO, TEST_LABEL, TEST_LABELS, image, serving_on_3000, wait_until
 from testcontainers.community.mysql import MySqlContainer
 from testcontainers.core.container import DockerContainer
 from testcontainers.core.network import Network
@@ -130,19 +130,9 @@ def mysql_network() -> Iterator[Network]:
             yield network
 
 
-@contextmanager
-def peer(tag: str, network: Network, **env: str) -> Iterator[DockerContainer]:
+def peer(tag: str, network: Network, **env: str) -> AbstractContextManager[DockerContainer]:
     """The peer on NETWORK, port 3000 published on 127.0.0.1; removed on exit, even when the test fails."""
-    container = (
-        DockerContainer(tag)
-        .with_name(f"lab-test-peer-{uuid.uuid4().hex[:8]}")
-        .with_network(network)
-        .with_envs(**env)
-        .with_kwargs(labels=TEST_LABELS)
-    )
-    container.ports["3000"] = ("127.0.0.1", None)  # loopback only, any free port
-    with container:
-        yield container
+    return serving_on_3000(tag, network, "lab-test-peer", **env)
 
 
 def get_root(container: DockerContainer) -> requests.Response | None:
