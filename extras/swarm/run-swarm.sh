@@ -215,6 +215,9 @@ each_task_answers() {
 verify() {
   step "4. 확인 / verify: through nginx, across the replicas, over the overlay networks"
   local base="http://127.0.0.1:$HOST_PORT" web app distinct tasks vip
+  # nginx may have started before app-server's tasks were in Docker's DNS: it asks again every 2 s.
+  log "  waiting for $base/api/ to answer 200 through nginx (at most 20 s)"
+  wait_http "$base/api/" 20 || true
   run curl -s --max-time 10 "$base/api/" >&2 && echo >&2 || true
   check "GET $base/api/ answers the app's JSON through nginx ('Connected to $(engine_title "$ENGINE")!')" \
     http_has "$base/api/" "\"Connected to $(engine_title "$ENGINE")!\""

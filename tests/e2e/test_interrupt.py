@@ -27,7 +27,8 @@ def interrupt_when(
     command: list[str], ready: Callable[[], object], sig: int, bound_s: float
 ) -> subprocess.CompletedProcess[str]:
     """command in a process group of its own; once ready() holds, sig to the group; then wait for its exit."""
-    with tempfile.TemporaryFile("w+") as out:
+    # errors="replace": a process killed midway may leave half a multibyte character (Korean step titles)
+    with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as out:
         proc = subprocess.Popen(
             command, stdout=out, stderr=subprocess.STDOUT, text=True, start_new_session=True
         )
